@@ -1,0 +1,8 @@
+"""genzoo: a plugin-based zoo of joint (x, z) generative models."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("genzoo")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"

@@ -1,0 +1,341 @@
+"""Run configuration: attrs classes, YAML recipes and key=value overrides, validated with
+one-line errors that name the key and suggest the closest valid one.
+
+A raw config is nested dicts. The three plugin sections (`objective`, `arch`, `data`) hold a
+`name` plus that plugin's own options, validated against the plugin's `Config` class. Choosing a
+different plugin name for a section starts that section afresh from the new plugin's defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import types
+import typing
+from pathlib import Path
+
+import attrs
+import yaml
+from attrs import validators as v
+
+from genzoo.errors import GenzooError
+
+PLUGIN_SECTIONS = {"objective": "objectives", "arch": "archs", "data": "datasets"}
+
+# Short keys for the settings people change most often.
+ALIASES = {
+    "lambda": "objective.lam",
+    "lam": "objective.lam",
+    "steps": "train.steps",
+    "batch_size": "train.batch_size",
+    "seed": "train.seed",
+    "device": "train.device",
+    "lr": "optim.lr",
+}
+
+# The embedded default: sVAE-r (lambda = 0.1) on the toy mixture with the reference protocol of
+# the toy study (batch 128, 100 epochs of 2,048 points, 1 critic : 5 generator steps, Adam 1e-3).
+DEFAULT_RAW = {
+    "objective": {"name": "svae_r", "lam": 0.1},
+    "arch": {"name": "toy_mlp"},
+    "data": {"name": "toy"},
+    "train": {"steps": 1600, "batch_size": 128, "generator_steps": 5},
+    "optim": {"lr": 1e-3, "beta1": 0.5, "beta2": 0.999},
+}
+
+
+def _positive(instance, attribute, value):
+    if value is not None and value <= 0:
+        raise ValueError(f"{attribute.name} must be positive, got {value}")
+
+
+def _non_negative(instance, attribute, value):
+    if value is not None and value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0, got {value}")
+
+
+@attrs.frozen(kw_only=True)
+class TrainConfig:
+    """The alternating loop. One iteration = `critic_steps` critic updates, then
+    `generator_steps` encoder/decoder updates, all on one data minibatch; unset step counts
+    take the objective's default ratio."""
+
+    steps: int = attrs.field(default=1600, validator=_positive)
+    batch_size: int = attrs.field(default=128, validator=[_positive, v.le(1 << 20)])
+    critic_steps: int | None = attrs.field(default=None, validator=_non_negative)
+    generator_steps: int | None = attrs.field(default=None, validator=_positive)
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = attrs.field(default=50, validator=_positive)
+    checkpoint_every: int = attrs.field(default=500, validator=_positive)
+    keep_checkpoints: int = attrs.field(default=2, validator=v.ge(1))
+    progress: bool = True
+    tensorboard: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class OptimConfig:
+    """Adam for the critic and, separately, for encoder + decoder (spec 2.6)."""
+
+    lr: float = attrs.field(default=1e-4, validator=_positive)
+    critic_lr: float | None = attrs.field(default=None, validator=_positive)
+    beta1: float = attrs.field(default=0.5, validator=[v.ge(0.0), v.lt(1.0)])
+    beta2: float = attrs.field(default=0.999, validator=[v.ge(0.0), v.lt(1.0)])
+
+
+@attrs.frozen(kw_only=True)
+class EvalConfig:
+    """What a finished run measures; `metrics` unset means the dataset's defaults."""
+
+    metrics: tuple[str, ...] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Choice:
+    """A registry entry picked by name, with its validated options."""
+
+    name: str
+    options: typing.Any
+
+    def as_raw(self) -> dict:
+        return {"name": self.name, **_plain(self.options)}
+
+
+@attrs.frozen(kw_only=True)
+class RunConfig:
+    objective: Choice
+    arch: Choice
+    data: Choice
+    train: TrainConfig = TrainConfig()
+    optim: OptimConfig = OptimConfig()
+    eval: EvalConfig = EvalConfig()
+    out: str | None = None
+    resume: bool = False
+    overwrite: bool = False
+
+    def as_raw(self) -> dict:
+        raw = {}
+        for field in attrs.fields(RunConfig):
+            value = getattr(self, field.name)
+            if isinstance(value, Choice):
+                raw[field.name] = value.as_raw()
+            elif attrs.has(type(value)):
+                raw[field.name] = _plain(value)
+            else:
+                raw[field.name] = value
+        return raw
+
+
+def _plain(instance) -> dict:
+    """attrs instance -> dict of YAML/JSON-safe values (tuples become lists)."""
+    return attrs.asdict(instance, value_serializer=lambda _, __, v: list(v) if isinstance(v, tuple) else v)
+
+
+SECTION_CLASSES = {"train": TrainConfig, "optim": OptimConfig, "eval": EvalConfig}
+TOP_LEVEL_VALUES = {"out": str | None, "resume": bool, "overwrite": bool}
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+def parse_value(text: str):
+    """Typed value of an override: bool, null, int, float, [list], else the string itself."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("null", "none", "~"):
+        return None
+    for number in (int, float):
+        try:
+            return number(text)
+        except ValueError:
+            pass
+    if text.startswith("["):
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise GenzooError(f"cannot parse list {text!r}: {exc.problem}") from None
+    return text
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """`a.b=1 c=x` -> {"a": {"b": 1}, "c": "x"}, with aliases expanded."""
+    patch: dict = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise GenzooError(f"expected key=value, got {item!r} (example: steps=2000)")
+        key = ALIASES.get(key, key)
+        *parents, leaf = key.split(".")
+        node = patch
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise GenzooError(f"{key!r} sets a value inside {part!r}, which is already set to a plain value")
+        if leaf in node:
+            raise GenzooError(f"{key!r} is given twice")
+        value = parse_value(text)
+        if not parents and leaf in PLUGIN_SECTIONS:
+            value = {"name": value}
+        node[leaf] = value
+    return patch
+
+
+def load_yaml(path: Path) -> dict:
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise GenzooError(f"cannot read config {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise GenzooError(f"malformed YAML in {path}{where}: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise GenzooError(f"{path} must hold a mapping of keys to values, not a {type(data).__name__}")
+    for section in PLUGIN_SECTIONS:
+        if isinstance(data.get(section), str):
+            data[section] = {"name": data[section]}
+    return data
+
+
+def merge(base: dict, patch: dict) -> dict:
+    """Deep-merge `patch` into a copy of `base`; a plugin section given a new name starts afresh."""
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if key in PLUGIN_SECTIONS and isinstance(value, dict) and isinstance(out.get(key), dict):
+            if "name" in value and value["name"] != out[key].get("name"):
+                out[key] = copy.deepcopy(value)
+                continue
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+# --- validation ----------------------------------------------------------------------------
+
+def _type_name(tp) -> str:
+    names = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+    if tp in names:
+        return names[tp]
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (tuple, list):
+        return "a list"
+    return getattr(tp, "__name__", str(tp))
+
+
+def convert(tp, value, where: str):
+    """Check `value` against the annotation `tp`; ints are accepted where floats are expected."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(tp)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return convert(option, value, where)
+            except GenzooError as exc:
+                errors.append(exc)
+        raise errors[0]
+    if origin is typing.Literal:
+        if value in typing.get_args(tp):
+            return value
+    elif origin in (tuple, list):
+        items = value.split(",") if isinstance(value, str) else value
+        if isinstance(items, (list, tuple)):
+            (item_tp, *_) = typing.get_args(tp) or (typing.Any,)
+            return tuple(convert(item_tp, item, where) for item in items)
+    elif tp is typing.Any:
+        return value
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(tp, type) and isinstance(value, tp):
+        return value
+    raise GenzooError(f"{where} expects {_type_name(tp)}, got {value!r}")
+
+
+def structure(cls, data, where: str):
+    """Build attrs class `cls` from a mapping, rejecting unknown keys and wrong types."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise GenzooError(f"{where} must be a mapping of options, got {data!r}")
+    attrs.resolve_types(cls)
+    fields = {f.name: f for f in attrs.fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        if key not in fields:
+            raise GenzooError(_unknown_key(f"{where}.{key}", key, list(fields)))
+        kwargs[key] = convert(fields[key].type, value, f"{where}.{key}")
+    try:
+        return cls(**kwargs)
+    except (ValueError, TypeError) as exc:
+        raise GenzooError(f"{where}: {exc}") from None
+
+
+def _unknown_key(full: str, key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key {full!r}: {hint}valid keys here: {', '.join(known) or '(none)'}"
+
+
+def build(raw: dict, registry) -> RunConfig:
+    """Validate a raw config against the installed plugins."""
+    known = list(PLUGIN_SECTIONS) + list(SECTION_CLASSES) + list(TOP_LEVEL_VALUES)
+    for key in raw:
+        if key not in known:
+            raise GenzooError(_unknown_key(key, key, known + list(ALIASES)))
+    kwargs = {}
+    for section, kind in PLUGIN_SECTIONS.items():
+        options = dict(raw.get(section) or {})
+        if "name" not in options:
+            raise GenzooError(f"{section}.name is not set (example: {section}={registry.names(kind)[:1]})")
+        name = options.pop("name")
+        entry = registry.get(kind, name)
+        kwargs[section] = Choice(name=name, options=structure(entry.cls.Config, options, f"{section}({name})"))
+    for section, cls in SECTION_CLASSES.items():
+        kwargs[section] = structure(cls, raw.get(section), section)
+    for key, tp in TOP_LEVEL_VALUES.items():
+        if key in raw:
+            kwargs[key] = convert(tp, raw[key], key)
+    return RunConfig(**kwargs)
+
+
+def resolve(recipe: str | None, overrides: list[str], registry) -> RunConfig:
+    """The embedded default, then a named recipe or YAML file, then key=value overrides."""
+    raw = DEFAULT_RAW
+    if recipe is not None:
+        raw = merge(raw, load_yaml(find_recipe(recipe, registry)))
+    return build(merge(raw, parse_overrides(overrides)), registry)
+
+
+def find_recipe(recipe: str, registry) -> Path:
+    path = Path(recipe)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise GenzooError(f"recipe file {recipe} does not exist")
+        return path
+    recipes = registry.recipes()
+    if recipe not in recipes:
+        close = difflib.get_close_matches(recipe, list(recipes), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise GenzooError(f"unknown recipe {recipe!r}: {hint}see `genzoo list recipes`")
+    return recipes[recipe]
+
+
+def dump(config: RunConfig) -> str:
+    return yaml.safe_dump(config.as_raw(), sort_keys=False)

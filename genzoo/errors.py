@@ -1,0 +1,13 @@
+"""Errors a user can fix: the CLI prints them as one line and exits with their code."""
+
+
+class GenzooError(Exception):
+    """Bad input (names, keys, types, files): exit code 2."""
+
+    exit_code = 2
+
+
+class TrainingDiverged(GenzooError):
+    """A loss became non-finite: the run stops, the last good checkpoint is kept."""
+
+    exit_code = 3

@@ -1,0 +1,41 @@
+"""Run metric plugins on a model and write `metrics.json`: each value beside its protocol."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import torch
+
+
+def evaluate(model, dataset, metric_names, registry) -> dict:
+    """{"key": value, ..., "details": {"key": {value, protocol, ...}}} for the named metrics."""
+    summary: dict = {}
+    details: dict = {}
+    was_training = model.training
+    model.eval()
+    try:
+        for name in metric_names:
+            cls = registry.get("metrics", name).cls
+            result = cls()(model, dataset)
+            key = getattr(cls, "key", name)
+            summary[key] = None if math.isnan(result.value) else result.value
+            details[key] = {"metric": name, "value": summary[key], "protocol": result.protocol, **result.extra}
+            if result.extra.get("diverged"):
+                summary["diverged"] = True
+    finally:
+        model.train(was_training)
+    summary.setdefault("diverged", False)
+    summary["details"] = details
+    return summary
+
+
+def write_metrics(path: Path, metrics: dict) -> None:
+    Path(path).write_text(json.dumps(metrics, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(value):
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    return str(value)

@@ -1,0 +1,245 @@
+"""The contracts every plugin implements, and the small records passed between them.
+
+A model is two joints over (x, z): the encoder joint q(x) q(z|x) and the decoder joint
+p(z) p(x|z), with an optional critic f between them. Nets are `torch.nn.Module`s with a
+few declared facts so that the trainer, the metrics and the objectives can stay generic.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from typing import ClassVar, Literal
+
+import attrs
+import torch
+from torch import nn
+
+NoiseKind = Literal["normal", "uniform"]
+
+
+def draw(kind: NoiseKind, shape: tuple[int, ...], device, generator=None) -> torch.Tensor:
+    """Standard normal or U(-1, 1) samples: the two noise laws the paper's nets use."""
+    if kind == "normal":
+        return torch.randn(shape, device=device, generator=generator)
+    return torch.rand(shape, device=device, generator=generator) * 2 - 1
+
+
+@attrs.frozen
+class Prior:
+    """p(z): a factorised standard normal or uniform on (-1, 1)^d."""
+
+    kind: NoiseKind
+    dim: int
+
+    def sample(self, n: int, device="cpu", generator=None) -> torch.Tensor:
+        return draw(self.kind, (n, self.dim), device, generator)
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """Log-density summed over latent dimensions (one value per row)."""
+        if self.kind == "normal":
+            return -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
+        inside = (z.abs() <= 1).all(-1)
+        return torch.where(inside, -self.dim * math.log(2.0), -math.inf)
+
+
+class _Noisy(nn.Module):
+    """Shared noise bookkeeping: a net with `noise_shape == ()` is deterministic."""
+
+    noise_shape: tuple[int, ...] = ()
+    noise_kind: NoiseKind = "normal"
+
+    def sample_noise(self, n: int, device, generator=None) -> torch.Tensor | None:
+        if not self.noise_shape:
+            return None
+        return draw(self.noise_kind, (n, *self.noise_shape), device, generator)
+
+
+class Encoder(_Noisy):
+    """x, noise -> z.  An explicit encoder also exposes q(z|x) as a distribution."""
+
+    explicit: ClassVar[bool] = False
+
+    @abc.abstractmethod
+    def forward(self, x: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor: ...
+
+    def posterior(self, x: torch.Tensor) -> torch.distributions.Distribution:
+        """q(z|x) with reparameterised samples; only explicit encoders have one."""
+        raise TypeError(f"{type(self).__name__} is an implicit encoder: it has no q(z|x) density")
+
+
+class Decoder(_Noisy):
+    """z, noise -> x in data space.
+
+    `observation` says how x is modelled around the output: "gaussian" (the output is a mean;
+    squared error is its log-likelihood up to scale) or "bernoulli" (the output is a mean in
+    [0, 1]; `logits` gives the pre-sigmoid values for stable cross-entropy). An explicit decoder
+    is deterministic given z, so log p(x|z) is a real density (VAE, AIS need it); `variance` is
+    the fixed observation variance of an explicit Gaussian decoder.
+    """
+
+    explicit: ClassVar[bool] = False
+    observation: Literal["gaussian", "bernoulli"] = "gaussian"
+    variance: float = 1.0
+
+    @abc.abstractmethod
+    def forward(self, z: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor: ...
+
+    def logits(self, z: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+        raise TypeError(f"{type(self).__name__} is not a Bernoulli decoder: it has no logits")
+
+
+class Critic(nn.Module):
+    """(x, z) -> one logit per row, or x -> logit for x-only objectives (`joint = False`).
+
+    Sign convention of the paper: sigmoid(f) is the probability that a pair came from the
+    decoder joint p(x, z), so the optimal critic is log p(x, z) - log q(x, z).
+    """
+
+    joint: bool = True
+
+    @abc.abstractmethod
+    def forward(self, x: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor: ...
+
+
+@attrs.frozen
+class Needs:
+    """What an objective asks an architecture to build."""
+
+    encoder: bool = True
+    critic: Literal["joint", "x", None] = "joint"
+    explicit_encoder: bool = False
+    explicit_decoder: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.explicit_encoder:
+            parts.append("an explicit (Gaussian) encoder")
+        elif self.encoder:
+            parts.append("an encoder")
+        if self.explicit_decoder:
+            parts.append("an explicit decoder")
+        if self.critic:
+            parts.append(f"a {self.critic} critic" if self.critic == "x" else "a joint (x, z) critic")
+        return ", ".join(parts)
+
+
+@attrs.frozen
+class StepRatio:
+    """Critic steps, then generator (encoder + decoder) steps, per training iteration."""
+
+    critic: int = 1
+    generator: int = 1
+
+
+@attrs.define
+class LossOut:
+    """A scalar loss to minimise, plus detached scalars worth logging."""
+
+    loss: torch.Tensor
+    logs: dict[str, torch.Tensor] = attrs.field(factory=dict)
+
+
+class Objective(abc.ABC):
+    """Two loss functions and a few facts; the trainer owns everything else.
+
+    Subclasses set `Config` (an attrs class of their options), `needs` and `steps`,
+    and implement `generator_loss` (and `critic_loss` when `needs.critic` is set).
+    Losses are computed from the model's nets; the trainer decides which nets are frozen.
+    """
+
+    Config: ClassVar[type] = attrs.make_class("NoOptions", {}, frozen=True)
+    needs: ClassVar[Needs] = Needs()
+    steps: ClassVar[StepRatio] = StepRatio()
+
+    def __init__(self, config=None):
+        self.config = config if config is not None else self.Config()
+
+    def critic_loss(self, model, x: torch.Tensor) -> LossOut:
+        raise TypeError(f"{type(self).__name__} trains no critic")
+
+    @abc.abstractmethod
+    def generator_loss(self, model, x: torch.Tensor) -> LossOut: ...
+
+
+class Arch(abc.ABC):
+    """An architecture: builds the encoder, decoder and critic for one data shape.
+
+    `supports` lists what it can build among "explicit_encoder", "explicit_decoder",
+    "joint_critic" and "x_critic"; the registry refuses objective/arch pairs that don't fit.
+    """
+
+    Config: ClassVar[type] = attrs.make_class("NoOptions", {}, frozen=True)
+    supports: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, config=None):
+        self.config = config if config is not None else self.Config()
+
+    @property
+    @abc.abstractmethod
+    def data_shape(self) -> tuple[int, ...]: ...
+
+    @property
+    @abc.abstractmethod
+    def prior(self) -> Prior: ...
+
+    @abc.abstractmethod
+    def build(self, needs: Needs) -> tuple[Encoder | None, Decoder, Critic | None]: ...
+
+    def missing(self, needs: Needs) -> list[str]:
+        """Capabilities `needs` asks for that this architecture lacks."""
+        wanted = set()
+        if needs.explicit_encoder:
+            wanted.add("explicit_encoder")
+        if needs.explicit_decoder:
+            wanted.add("explicit_decoder")
+        if needs.critic:
+            wanted.add(f"{needs.critic}_critic")
+        return sorted(wanted - self.supports)
+
+
+@attrs.frozen
+class MetricResult:
+    """A number and the protocol that produced it (never one without the other)."""
+
+    value: float
+    protocol: dict
+    extra: dict = attrs.field(factory=dict)
+
+
+class Metric(abc.ABC):
+    """Scores a trained model on a dataset; registered by name like everything else."""
+
+    Config: ClassVar[type] = attrs.make_class("NoOptions", {}, frozen=True)
+
+    def __init__(self, config=None):
+        self.config = config if config is not None else self.Config()
+
+    @abc.abstractmethod
+    def __call__(self, model, dataset: "Dataset") -> MetricResult: ...
+
+
+class Dataset(abc.ABC):
+    """A data source: decoded tensors in the model's data range, plus what to measure and draw.
+
+    `load(split)` returns a float tensor of shape (N, *data_shape); it is called once and
+    batched on the training device. `default_metrics` names the metric plugins a finished run
+    reports; `figures` draws the pictures people look at for this kind of data.
+    """
+
+    Config: ClassVar[type] = attrs.make_class("NoOptions", {}, frozen=True)
+    default_metrics: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, config=None):
+        self.config = config if config is not None else self.Config()
+
+    @property
+    @abc.abstractmethod
+    def data_shape(self) -> tuple[int, ...]: ...
+
+    @abc.abstractmethod
+    def load(self, split: Literal["train", "test"]) -> torch.Tensor: ...
+
+    def figures(self, model, out_dir) -> list:
+        """Write pictures of `model` on this data into `out_dir`; return their paths."""
+        return []

@@ -1,0 +1,1 @@
+"""genzoo's built-in plugins, registered through the `genzoo` entry-point group."""

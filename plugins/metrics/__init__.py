@@ -1,0 +1,10 @@
+"""Built-in metrics."""
+
+from genzoo.registry import hookimpl
+
+
+@hookimpl
+def genzoo_metrics():
+    from . import mse, toy_is
+
+    return {"mse": mse.ReconstructionMSE, "toy_is": toy_is.ToyInceptionScore}

@@ -1,0 +1,38 @@
+"""Reconstruction MSE on the held-out split: one stochastic pass x -> E -> G (spec 4.5, 8.14)."""
+
+import math
+
+import attrs
+import torch
+
+from genzoo.interfaces import Metric, MetricResult
+
+
+class ReconstructionMSE(Metric):
+    """Mean over test items and coordinates of (x - G(E(x)))^2, in the data's own range.
+
+    Values above `cap` (or non-finite) are reported as `cap` and flagged diverged, as the
+    ALICE study did for runs that blew up.
+    """
+
+    @attrs.frozen(kw_only=True)
+    class Config:
+        cap: float = attrs.field(default=10.0, validator=attrs.validators.gt(0.0))
+        batch_size: int = attrs.field(default=1024, validator=attrs.validators.gt(0))
+        seed: int = 0
+
+    @torch.no_grad()
+    def __call__(self, model, dataset):
+        c = self.config
+        x_test = dataset.load("test")
+        protocol = {"split": "test", "items": int(x_test.shape[0]), "reconstructions": "one stochastic pass", "reduction": "mean over items and coordinates", "cap": c.cap}
+        if model.encoder is None:
+            return MetricResult(math.nan, protocol, {"skipped": "the model has no encoder"})
+        gen = torch.Generator(device=model.device).manual_seed(c.seed)
+        total = 0.0
+        for x in x_test.split(c.batch_size):
+            x = x.to(model.device)
+            total += (model.reconstruct(x, generator=gen) - x).pow(2).sum().item()
+        mse = total / x_test.numel()
+        diverged = not math.isfinite(mse) or mse > c.cap
+        return MetricResult(c.cap if diverged else mse, protocol, {"diverged": diverged})
