@@ -330,6 +330,8 @@ def find_recipe(recipe: str, registry) -> Path:
             raise GenzooError(f"recipe file {recipe} does not exist")
         return path
     recipes = registry.recipes()
+    if recipe in ALIASES or recipe in SECTION_CLASSES or recipe in PLUGIN_SECTIONS or recipe in TOP_LEVEL_VALUES:
+        raise GenzooError(f"{recipe!r} is a setting, not a recipe: write {recipe}=VALUE")
     if recipe not in recipes:
         close = difflib.get_close_matches(recipe, list(recipes), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""

@@ -105,7 +105,7 @@ class Registry:
                 continue
             for name, cls in (provided or {}).items():
                 if not (isinstance(cls, type) and issubclass(cls, base)):
-                    self.broken.append(BrokenPlugin(origin, f"{kind} {name!r} is not a {base.__name__} subclass"))
+                    self.broken.append(BrokenPlugin(origin, f"{kind} {name!r} is not a subclass of {base.__name__}"))
                 elif name in found:
                     raise GenzooError(
                         f"{kind[:-1]} {name!r} is registered twice: by {found[name].plugin} and by {origin}; "

@@ -21,7 +21,7 @@ from genzoo.config import RunConfig, dump
 from genzoo.data import BatchStream
 from genzoo.errors import GenzooError, TrainingDiverged
 from genzoo.evaluate import evaluate, write_metrics
-from genzoo.interfaces import StepRatio
+from genzoo.interfaces import LossOut, StepRatio
 from genzoo.model import JointModel
 from genzoo.runlog import RunLog
 
@@ -74,6 +74,31 @@ def step_ratio(config: RunConfig, objective) -> StepRatio:
     return StepRatio(critic=critic, generator=generator)
 
 
+def make_optimizers(model: JointModel, optim, with_critic: bool) -> dict[str, torch.optim.Optimizer]:
+    """Separate Adam optimizers for encoder + decoder and for the critic (spec 2.6)."""
+    betas = (optim.beta1, optim.beta2)
+    optimizers = {"generator": torch.optim.Adam(model.generator_parameters(), lr=optim.lr, betas=betas)}
+    if with_critic:
+        optimizers["critic"] = torch.optim.Adam(model.critic_parameters(), lr=optim.critic_lr or optim.lr, betas=betas)
+    return optimizers
+
+
+def update(model: JointModel, objective, optimizers: dict, side: str, x: torch.Tensor) -> LossOut:
+    """One optimizer step of `side` ("critic" or "generator"), the other side frozen whole."""
+    critic_side = side == "critic"
+    for net in (model.encoder, model.decoder):
+        if net is not None:
+            net.requires_grad_(not critic_side)
+    if model.critic is not None:
+        model.critic.requires_grad_(critic_side)
+    out = objective.critic_loss(model, x) if critic_side else objective.generator_loss(model, x)
+    optimizer = optimizers[side]
+    optimizer.zero_grad(set_to_none=True)
+    out.loss.backward()
+    optimizer.step()
+    return out
+
+
 class Trainer:
     def __init__(self, config: RunConfig, registry, run_dir: Path):
         self.config = config
@@ -84,41 +109,19 @@ class Trainer:
         torch.manual_seed(config.train.seed)
         self.model = build_model(self.arch, self.objective.needs).to(self.device)
         self.ratio = step_ratio(config, self.objective)
-        opt = config.optim
-        betas = (opt.beta1, opt.beta2)
-        self.optimizers = {"generator": torch.optim.Adam(self.model.generator_parameters(), lr=opt.lr, betas=betas)}
-        if self.ratio.critic:
-            critic_params = self.model.critic_parameters()
-            self.optimizers["critic"] = torch.optim.Adam(critic_params, lr=opt.critic_lr or opt.lr, betas=betas)
+        self.optimizers = make_optimizers(self.model, config.optim, with_critic=self.ratio.critic > 0)
         try:
             self.stream = BatchStream(self.dataset.load("train").to(self.device), config.train.batch_size, config.train.seed)
         except ValueError as exc:
             raise GenzooError(str(exc)) from None
         self.step = 0
 
-    # --- one update ------------------------------------------------------------------------
-
-    def _update(self, side: str, x: torch.Tensor) -> dict:
-        model = self.model
-        critic_side = side == "critic"
-        for net in (model.encoder, model.decoder):
-            if net is not None:
-                net.requires_grad_(not critic_side)
-        if model.critic is not None:
-            model.critic.requires_grad_(critic_side)
-        out = self.objective.critic_loss(model, x) if critic_side else self.objective.generator_loss(model, x)
-        optimizer = self.optimizers[side]
-        optimizer.zero_grad(set_to_none=True)
-        out.loss.backward()
-        optimizer.step()
-        return out.logs
-
     def train_iteration(self, x: torch.Tensor) -> dict:
         logs: dict = {}
         for _ in range(self.ratio.critic):
-            logs.update(self._update("critic", x))
+            logs.update(update(self.model, self.objective, self.optimizers, "critic", x).logs)
         for _ in range(self.ratio.generator):
-            logs.update(self._update("generator", x))
+            logs.update(update(self.model, self.objective, self.optimizers, "generator", x).logs)
         return logs
 
     # --- state -----------------------------------------------------------------------------

@@ -1,0 +1,25 @@
+"""Test-wide settings: no network, no writes to the user's caches, a fresh registry per test."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import pytest
+import torch
+
+import genzoo.registry
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(genzoo.registry, "_default", None)
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def registry():
+    return genzoo.registry.default_registry()

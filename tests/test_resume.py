@@ -1,0 +1,57 @@
+"""Checkpoints are safetensors written atomically, and resume continues exactly."""
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from genzoo import checkpoint
+from genzoo.config import resolve
+from genzoo.errors import GenzooError
+from genzoo.trainer import train
+
+SMALL = ["arch.width=32", "train.log_every=5", "train.checkpoint_every=10", "train.progress=false", "train.tensorboard=false"]
+
+
+def _final_weights(run_dir):
+    newest = checkpoint.list_checkpoints(run_dir / "checkpoints")[-1]
+    return {k: v for k, v in load_file(str(newest)).items() if k.startswith("model.")}
+
+
+@pytest.mark.parametrize("objective", ["svae_r", "wgan_gp"])
+def test_resume_matches_an_uninterrupted_run_bit_for_bit(registry, tmp_path, objective):
+    whole, _ = train(resolve(None, [f"objective={objective}", "steps=30", "out=whole", *SMALL], registry), registry)
+    part, _ = train(resolve(None, [f"objective={objective}", "steps=20", "out=part", *SMALL], registry), registry)
+    train(resolve(None, [f"objective={objective}", "steps=30", "out=part", "resume=true", *SMALL], registry), registry)
+    a, b = _final_weights(whole), _final_weights(part)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    steps = [line for line in (part / "metrics.jsonl").read_text().splitlines()]
+    assert len(steps) == 6, "resumed run must not repeat logged steps"
+
+
+def test_resume_refuses_changed_hyperparameters(registry):
+    train(resolve(None, ["steps=10", "out=run", *SMALL], registry), registry)
+    with pytest.raises(GenzooError, match="changed settings objective.lam"):
+        train(resolve(None, ["steps=20", "lambda=0.5", "out=run", "resume=true", *SMALL], registry), registry)
+
+
+def test_keeps_only_the_newest_checkpoints_and_no_temp_files(registry, tmp_path):
+    run_dir, _ = train(resolve(None, ["steps=50", "out=run", *SMALL], registry), registry)
+    files = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
+    assert files == ["step-00000040.safetensors", "step-00000050.safetensors"]
+
+
+def test_corrupt_newest_checkpoint_falls_back_to_previous(registry, capsys):
+    run_dir, _ = train(resolve(None, ["steps=20", "out=run", *SMALL], registry), registry)
+    newest = checkpoint.list_checkpoints(run_dir / "checkpoints")[-1]
+    newest.write_bytes(newest.read_bytes()[:100])
+    train(resolve(None, ["steps=30", "out=run", "resume=true", *SMALL], registry), registry)
+    assert "resuming from step-00000010.safetensors" in capsys.readouterr().out
+
+
+def test_checkpoint_is_not_a_pickle(registry):
+    run_dir, _ = train(resolve(None, ["steps=10", "out=run", *SMALL], registry), registry)
+    tensors, meta = checkpoint.load(checkpoint.list_checkpoints(run_dir / "checkpoints")[-1])
+    assert meta["step"] == 10 and meta["config"]["objective"]["name"] == "svae_r"
+    assert {"rng.torch", "rng.data"} <= tensors.keys()
+    assert any(k.startswith("optim.critic.") for k in tensors)

@@ -1,0 +1,55 @@
+"""Toy IS and MSE on inputs whose answers are known."""
+
+import pytest
+import torch
+
+from genzoo.interfaces import Prior
+from genzoo.registry import default_registry
+from genzoo.scores import inception_score
+from genzoo_plugins.datasets.toy import MEANS, ToyMixture, class_posterior, sample_mixture
+
+
+class SamplerModel:
+    """Stands in for a trained model: `sample` returns points from a fixed function."""
+
+    encoder = None
+    device = torch.device("cpu")
+    prior = Prior("normal", 2)
+
+    def __init__(self, draw):
+        self.draw = draw
+
+    def sample(self, n, generator=None):
+        return self.draw(n)
+
+
+def toy_is(model):
+    return default_registry().get("metrics", "toy_is").cls()(model, ToyMixture())
+
+
+def test_true_mixture_samples_score_about_five():
+    result = toy_is(SamplerModel(lambda n: sample_mixture(n, seed=5)[0]))
+    assert result.value == pytest.approx(4.99, abs=0.02)
+    assert result.protocol["samples"] == 10_000 and result.protocol["splits"] == 10
+
+
+def test_one_mode_scores_one():
+    result = toy_is(SamplerModel(lambda n: MEANS[1] + 0.2 * torch.randn(n, 2)))
+    assert result.value == pytest.approx(1.0, abs=0.01)
+
+
+def test_inception_score_of_confident_even_predictions_is_class_count():
+    probs = torch.eye(4).repeat(25, 1)
+    assert inception_score(probs, splits=1)[0] == pytest.approx(4.0, rel=1e-6)
+
+
+def test_posterior_is_confident_on_component_means():
+    assert torch.allclose(class_posterior(MEANS), torch.eye(5), atol=1e-6)
+
+
+def test_train_and_test_sets_differ_and_are_reproducible():
+    data = ToyMixture()
+    assert torch.equal(data.load("train"), data.load("train"))
+    assert not torch.equal(data.load("train")[:1024], data.load("test"))
+    assert data.load("train").shape == (2048, 2) and data.load("test").shape == (1024, 2)
+    assert data.load("train").var(0).mean() == pytest.approx(3.2 + 0.04, rel=0.1)
