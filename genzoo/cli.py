@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR with its own config")
     show = sub.add_parser("list", help="list installed plugins and recipes")
     show.add_argument("kind", nargs="?", choices=KINDS)
+    show.add_argument("--details", action="store_true", help="archs: data shape, prior and parameter counts")
     return parser
 
 
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
-        return _list(args.kind)
+        return _list(args.kind, args.details)
     except GenzooError as exc:
         print(f"genzoo: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -69,7 +70,15 @@ def _train(args) -> int:
     return 0
 
 
-def _list(kind: str | None) -> int:
+def _arch_details(arch) -> None:
+    from genzoo.arch_info import parameter_counts
+
+    print(f"      data {tuple(arch.data_shape)}, prior {arch.prior.kind}({arch.prior.dim}), can build: {', '.join(sorted(arch.supports))}")
+    for variant, counts in parameter_counts(arch).items():
+        print(f"      {variant:<22} " + ", ".join(f"{net} {n:,}" for net, n in counts.items()))
+
+
+def _list(kind: str | None, details: bool = False) -> int:
     from genzoo.registry import default_registry
 
     registry = default_registry()
@@ -83,6 +92,8 @@ def _list(kind: str | None) -> int:
             entry = registry.get(section, name)
             doc = (entry.cls.__doc__ or "").strip().splitlines()[0] if entry.cls.__doc__ else ""
             print(f"  {name:<16} {doc}  [{entry.plugin}]")
+            if details and section == "archs":
+                _arch_details(entry.cls())
     if registry.broken:
         print("broken plugins:")
         for broken in registry.broken:

@@ -69,6 +69,7 @@ class TrainConfig:
     log_every: int = attrs.field(default=50, validator=_positive)
     checkpoint_every: int = attrs.field(default=500, validator=_positive)
     keep_checkpoints: int = attrs.field(default=2, validator=v.ge(1))
+    picture_every: int = attrs.field(default=1000, validator=_non_negative)  # 0: only at the end
     progress: bool = True
     tensorboard: bool = True
 

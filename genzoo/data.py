@@ -8,15 +8,17 @@ import torch
 class BatchStream:
     """Endless shuffled minibatches (reshuffled each epoch, last partial batch dropped).
 
-    The order comes from a private CPU generator whose state at the start of the epoch, plus
+    `data` is kept compact (e.g. uint8) and `transform` maps each batch to the model's range on
+    the device. The order comes from a private CPU generator whose state at the start of the epoch, plus
     the position inside it, is all `state_dict` needs for an exact resume.
     """
 
-    def __init__(self, data: torch.Tensor, batch_size: int, seed: int):
+    def __init__(self, data: torch.Tensor, batch_size: int, seed: int, transform=None):
         if batch_size > data.shape[0]:
             raise ValueError(f"batch_size {batch_size} is larger than the training set ({data.shape[0]} items)")
         self.data = data
         self.batch_size = batch_size
+        self.transform = transform or (lambda batch: batch)
         self.generator = torch.Generator().manual_seed(seed)
         self._new_epoch()
 
@@ -33,7 +35,7 @@ class BatchStream:
             self._new_epoch()
         index = self._order[self._pos : self._pos + self.batch_size]
         self._pos += self.batch_size
-        return self.data[index]
+        return self.transform(self.data[index])
 
     def state_dict(self) -> dict:
         return {"epoch_start": self._epoch_start.clone(), "pos": self._pos}

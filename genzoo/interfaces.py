@@ -219,12 +219,20 @@ class Metric(abc.ABC):
     def __call__(self, model, dataset: "Dataset") -> MetricResult: ...
 
 
-class Dataset(abc.ABC):
-    """A data source: decoded tensors in the model's data range, plus what to measure and draw.
+@attrs.frozen
+class Figure:
+    """A picture a run wrote: its file, and the image (C, H, W in [0, 1]) for TensorBoard, if any."""
 
-    `load(split)` returns a float tensor of shape (N, *data_shape); it is called once and
-    batched on the training device. `default_metrics` names the metric plugins a finished run
-    reports; `figures` draws the pictures people look at for this kind of data.
+    path: object
+    image: torch.Tensor | None = None
+
+
+class Dataset(abc.ABC):
+    """A data source: items decoded once, kept compact (e.g. uint8), mapped to the model's range per batch.
+
+    Plugins implement `read(split)` (compact storage, shape (N, *data_shape)) and, when storage
+    differs from the model's range, `to_model(batch)`. `load(split)` gives model-range tensors.
+    `default_metrics` names the metric plugins a finished run reports; `figures` draws pictures.
     """
 
     Config: ClassVar[type] = attrs.make_class("NoOptions", {}, frozen=True)
@@ -232,14 +240,27 @@ class Dataset(abc.ABC):
 
     def __init__(self, config=None):
         self.config = config if config is not None else self.Config()
+        self._decoded: dict[str, torch.Tensor] = {}
 
     @property
     @abc.abstractmethod
     def data_shape(self) -> tuple[int, ...]: ...
 
     @abc.abstractmethod
-    def load(self, split: Literal["train", "test"]) -> torch.Tensor: ...
+    def read(self, split: Literal["train", "test"]) -> torch.Tensor: ...
 
-    def figures(self, model, out_dir) -> list:
-        """Write pictures of `model` on this data into `out_dir`; return their paths."""
+    def to_model(self, batch: torch.Tensor) -> torch.Tensor:
+        return batch
+
+    def raw(self, split: Literal["train", "test"]) -> torch.Tensor:
+        """`read(split)`, decoded once per dataset object."""
+        if split not in self._decoded:
+            self._decoded[split] = self.read(split)
+        return self._decoded[split]
+
+    def load(self, split: Literal["train", "test"]) -> torch.Tensor:
+        return self.to_model(self.raw(split))
+
+    def figures(self, model, out_dir, step: int | None = None) -> list[Figure]:
+        """Pictures of `model` on this data, written under `out_dir` (`step` set during training)."""
         return []

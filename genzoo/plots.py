@@ -42,3 +42,29 @@ def toy_figure(model, x_test: torch.Tensor, path: Path, n_lines: int = 300, seed
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+@torch.no_grad()
+def image_grids(model, x_test: torch.Tensor, to_unit, out_dir: Path, step: int | None, n: int = 64, seed: int = 0) -> list:
+    """Fixed-noise samples and originals beside their reconstructions, as PNG grids.
+
+    `to_unit` maps model-range images to [0, 1] for display. Returns [(path, image)] pairs.
+    """
+    from torchvision.utils import make_grid, save_image
+
+    suffix = "" if step is None else f"-{step:08d}"
+    folder = Path(out_dir) if step is None else Path(out_dir) / "pictures"
+    folder.mkdir(parents=True, exist_ok=True)
+    gen = torch.Generator(device=model.device).manual_seed(seed)
+    grids = [("samples", make_grid(to_unit(model.sample(n, generator=gen)).clamp(0, 1).cpu(), nrow=8, padding=1))]
+    if model.encoder is not None:
+        x = x_test[: n // 2].to(model.device)
+        rec = model.reconstruct(x, generator=gen)
+        pairs = torch.stack([x, rec], 1).flatten(0, 1)  # original, reconstruction, original, ...
+        grids.append(("reconstructions", make_grid(to_unit(pairs).clamp(0, 1).cpu(), nrow=8, padding=1)))
+    written = []
+    for name, grid in grids:
+        path = folder / f"{name}{suffix}.png"
+        save_image(grid, path)
+        written.append((path, grid))
+    return written

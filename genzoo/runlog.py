@@ -32,6 +32,12 @@ class RunLog:
             for key, value in values.items():
                 self.writer.add_scalar(key, value, step)
 
+    def images(self, step: int, figures) -> None:
+        if self.writer is not None:
+            for figure in figures:
+                if figure.image is not None:
+                    self.writer.add_image(Path(str(figure.path)).stem.split("-")[0], figure.image, step)
+
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()

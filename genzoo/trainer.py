@@ -111,7 +111,8 @@ class Trainer:
         self.ratio = step_ratio(config, self.objective)
         self.optimizers = make_optimizers(self.model, config.optim, with_critic=self.ratio.critic > 0)
         try:
-            self.stream = BatchStream(self.dataset.load("train").to(self.device), config.train.batch_size, config.train.seed)
+            train_data = self.dataset.raw("train").to(self.device)
+            self.stream = BatchStream(train_data, config.train.batch_size, config.train.seed, self.dataset.to_model)
         except ValueError as exc:
             raise GenzooError(str(exc)) from None
         self.step = 0
@@ -204,17 +205,30 @@ class Trainer:
                     bar.set_postfix({k: f"{val:.3g}" for k, val in values.items()}, refresh=False)
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                     self.save_checkpoint()
+                if cfg.picture_every and self.step % cfg.picture_every == 0:
+                    self.pictures(log, self.step)
                 bar.update(1)
+            bar.close()
+            wall = time.perf_counter() - began
+            metrics = evaluate(self.model, self.dataset, self.config.eval.metrics or self.dataset.default_metrics, self.registry)
+            metrics.update({"steps": self.step, "wall_time_s": round(wall, 2), "device": str(self.device)})
+            write_metrics(self.run_dir / "metrics.json", metrics)
+            figures = self.pictures(log, None)
         finally:
             bar.close()
             log.close()
-        wall = time.perf_counter() - began
-        metrics = evaluate(self.model, self.dataset, self.config.eval.metrics or self.dataset.default_metrics, self.registry)
-        metrics.update({"steps": self.step, "wall_time_s": round(wall, 2), "device": str(self.device)})
-        write_metrics(self.run_dir / "metrics.json", metrics)
+        return {"metrics": metrics, "figures": [str(f.path) for f in figures]}
+
+    def pictures(self, log: RunLog, step: int | None) -> list:
+        """The dataset's pictures of the current model (eval mode; draws use their own RNG)."""
         self.model.eval()
-        figures = self.dataset.figures(self.model, self.run_dir)
-        return {"metrics": metrics, "figures": [str(f) for f in figures]}
+        try:
+            with torch.no_grad():
+                figures = self.dataset.figures(self.model, self.run_dir, step)
+        finally:
+            self.model.train()
+        log.images(self.step, figures)
+        return figures
 
 
 def _changed_keys(old: dict, new: dict, prefix: str = "") -> set[str]:

@@ -69,6 +69,8 @@ class MLPCritic(Critic):
 
 
 class ToyMLP(Arch):
+    """Spec 3.1: ReLU MLPs for 2-D x and 2-D z, stochastic by noise concatenation."""
+
     @attrs.frozen(kw_only=True)
     class Config:
         width: int = attrs.field(default=256, validator=attrs.validators.gt(0))

@@ -11,7 +11,7 @@ from pathlib import Path
 import attrs
 import torch
 
-from genzoo.interfaces import Dataset
+from genzoo.interfaces import Dataset, Figure
 
 MEANS = torch.tensor([[0.0, 0.0], [2.0, 2.0], [-2.0, -2.0], [2.0, -2.0], [-2.0, 2.0]])
 VARIANCE = 0.04
@@ -31,6 +31,8 @@ def class_posterior(x: torch.Tensor) -> torch.Tensor:
 
 
 class ToyMixture(Dataset):
+    """The 5-component 2-D Gaussian mixture of the ALICE/sVAE toy studies."""
+
     @attrs.frozen(kw_only=True)
     class Config:
         n_train: int = attrs.field(default=2048, validator=attrs.validators.in_(range(1, 10_000_001)))
@@ -42,13 +44,12 @@ class ToyMixture(Dataset):
     default_metrics = ("toy_is", "mse")
     class_posterior = staticmethod(class_posterior)
 
-    def load(self, split):
+    def read(self, split):
         n, seed = (self.config.n_train, self.config.train_seed) if split == "train" else (self.config.n_test, self.config.test_seed)
         return sample_mixture(n, seed)[0]
 
-    def figures(self, model, out_dir):
+    def figures(self, model, out_dir, step=None):
         from genzoo.plots import toy_figure
 
-        path = Path(out_dir) / "toy.png"
-        toy_figure(model, self.load("test"), path)
-        return [path]
+        path = Path(out_dir) / ("toy.png" if step is None else f"pictures/toy-{step:08d}.png")
+        return [Figure(toy_figure(model, self.load("test"), path))]

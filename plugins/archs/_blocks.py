@@ -1,0 +1,97 @@
+"""Image-net building blocks shared by the appendix architectures (Tables 3-5).
+
+Every conv layer uses "SAME"-style padding of the tables: a k x k, stride-2 conv halves the
+side (padding (k-1)//2, rounding up as TF does), and a transposed conv doubles it.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from genzoo.interfaces import Critic, Decoder, Encoder
+
+
+def act(kind: str) -> nn.Module:
+    return nn.LeakyReLU(0.2) if kind == "lrelu" else nn.ReLU()
+
+
+def conv_stack(channels: list[int], kernel: int, batch_norm: bool, activation: str) -> nn.Sequential:
+    """Stride-2 convs from channels[0] to channels[-1], each followed by BN (optional) and an activation."""
+    layers: list[nn.Module] = []
+    for c_in, c_out in zip(channels, channels[1:]):
+        layers.append(nn.Conv2d(c_in, c_out, kernel, stride=2, padding=(kernel - 1) // 2))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(c_out))
+        layers.append(act(activation))
+    return nn.Sequential(*layers)
+
+
+def deconv(c_in: int, c_out: int, kernel: int = 5) -> nn.ConvTranspose2d:
+    """A stride-2 transposed conv that exactly doubles the side."""
+    return nn.ConvTranspose2d(c_in, c_out, kernel, stride=2, padding=(kernel - 1) // 2, output_padding=1)
+
+
+def dense(d_in: int, d_out: int, batch_norm: bool, activation: str) -> list[nn.Module]:
+    return [nn.Linear(d_in, d_out), *([nn.BatchNorm1d(d_out)] if batch_norm else []), act(activation)]
+
+
+class ConvEncoder(Encoder):
+    """body([x, noise channel]) -> head.  Explicit variant: the head gives mean and log-variance of
+    a Gaussian q(z|x) and the noise is the reparameterisation noise."""
+
+    def __init__(self, body: nn.Module, head: nn.Module, noise_shape: tuple[int, ...] = (), explicit: bool = False):
+        super().__init__()
+        self.body, self.head = body, head
+        self.explicit = explicit
+        self.noise_shape = noise_shape
+        self.noise_kind = "normal" if explicit else "uniform"
+
+    def posterior(self, x):
+        if not self.explicit:
+            return super().posterior(x)
+        mean, log_var = self.head(self.body(x)).chunk(2, dim=1)
+        return torch.distributions.Normal(mean, torch.exp(0.5 * log_var))
+
+    def forward(self, x, noise):
+        if self.explicit:
+            q = self.posterior(x)
+            return q.mean if noise is None else q.mean + q.stddev * noise
+        return self.head(self.body(x if noise is None else torch.cat([x, noise], 1)))
+
+
+class ConvDecoder(Decoder):
+    """[z, noise] -> fc -> reshape -> deconvs; the last activation is applied here."""
+
+    def __init__(self, fc: nn.Module, shape: tuple[int, int, int], deconvs: nn.Module, output: str, noise_dim: int = 0):
+        super().__init__()
+        self.fc, self.shape, self.deconvs = fc, shape, deconvs
+        self.output = output
+        self.observation = "bernoulli" if output == "sigmoid" else "gaussian"
+        self.explicit = noise_dim == 0
+        self.noise_shape = (noise_dim,) if noise_dim else ()
+        self.noise_kind = "uniform"
+
+    def logits(self, z, noise):
+        h = self.fc(z if noise is None else torch.cat([z, noise], 1))
+        return self.deconvs(h.view(-1, *self.shape))
+
+    def forward(self, z, noise):
+        out = self.logits(z, noise)
+        return torch.sigmoid(out) if self.output == "sigmoid" else torch.tanh(out)
+
+
+class ConvCritic(Critic):
+    """x-branch (convs, flattened) and, for a joint critic, a z-branch; concatenated, dropout, linear logit."""
+
+    def __init__(self, x_branch: nn.Module, x_features: int, z_branch: nn.Module | None, z_features: int, dropout: float):
+        super().__init__()
+        self.joint = z_branch is not None
+        self.x_branch, self.z_branch = x_branch, z_branch
+        self.out = nn.Sequential(nn.Dropout(dropout), nn.Linear(x_features + (z_features if self.joint else 0), 1))
+
+    def forward(self, x, z=None):
+        h = self.x_branch(x).flatten(1)
+        if self.joint:
+            h = torch.cat([h, self.z_branch(z)], 1)
+        return self.out(h).squeeze(1)

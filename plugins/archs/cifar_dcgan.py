@@ -1,0 +1,58 @@
+"""CIFAR-10 architecture of [sVAE] Table 5 ("sVAE-r on CIFAR"), read as spec 3.4 recommends.
+
+- Data 32x32x3 in [-1, 1]; d_z = 256; prior U(-1, 1)^256 (the reference code's `sample_Z`).
+- Encoder: [x, one U(-1, 1) noise channel] -> conv 5x5 32, 64, 128, 256 (stride 2, BN, lReLU 0.2;
+  32 -> 2) -> FC 512 lReLU -> FC 256 tanh. The explicit variant (VAE) drops the noise channel
+  and the tanh and gives mean and log-variance.
+- Decoder: [z, 20-D U(-1, 1) noise] -> FC 8192 BN lReLU -> 4x4x512 -> deconv 5x5 256, 128 (stride 2,
+  BN, ReLU) -> deconv 5x5 3, stride 2, tanh. Implicit (noise input), Gaussian around its output.
+- Critic: x-branch conv 5x5 64, 128, 256, 512 (stride 2, BN, lReLU as in the code; 32 -> 2) then
+  2x2 average pooling (table); z-branch FC 512 ReLU (table; the code's 2048 lReLU is not used);
+  concatenated, dropout 0.2, linear logit. `critic_batch_norm=false` for WGAN-GP.
+"""
+
+import attrs
+from torch import nn
+
+from genzoo.interfaces import Arch, Needs, Prior
+from genzoo.nn import xavier_init
+
+from ._blocks import ConvCritic, ConvDecoder, ConvEncoder, act, conv_stack, deconv, dense
+
+
+class CIFARDCGAN(Arch):
+    """Table 5: noise-channel conv encoder, DCGAN decoder with 20-D noise, joint critic; 32x32x3, d_z 256."""
+
+    @attrs.frozen(kw_only=True)
+    class Config:
+        latent_dim: int = attrs.field(default=256, validator=attrs.validators.in_(range(1, 4097)))
+        decoder_noise: int = attrs.field(default=20, validator=attrs.validators.ge(0))
+        critic_dropout: float = attrs.field(default=0.2, validator=[attrs.validators.ge(0.0), attrs.validators.lt(1.0)])
+        critic_batch_norm: bool = True
+
+    supports = frozenset({"explicit_encoder", "joint_critic", "x_critic"})
+    data_shape = (3, 32, 32)
+
+    @property
+    def prior(self):
+        return Prior("uniform", self.config.latent_dim)
+
+    def build(self, needs: Needs):
+        c = self.config
+        d_z, explicit = c.latent_dim, needs.explicit_encoder
+        encoder = None
+        if needs.encoder:
+            body = nn.Sequential(conv_stack([3 if explicit else 4, 32, 64, 128, 256], 5, True, "lrelu"), nn.Flatten(), *dense(256 * 2 * 2, 512, False, "lrelu"))
+            head = nn.Linear(512, 2 * d_z) if explicit else nn.Sequential(nn.Linear(512, d_z), nn.Tanh())
+            encoder = ConvEncoder(body, head, (d_z,) if explicit else (1, 32, 32), explicit)
+        fc = nn.Sequential(*dense(d_z + c.decoder_noise, 512 * 4 * 4, True, "lrelu"))
+        deconvs = nn.Sequential(
+            deconv(512, 256), nn.BatchNorm2d(256), act("relu"), deconv(256, 128), nn.BatchNorm2d(128), act("relu"), deconv(128, 3)
+        )
+        decoder = ConvDecoder(fc, (512, 4, 4), deconvs, "tanh", noise_dim=c.decoder_noise)
+        critic = None
+        if needs.critic:
+            x_branch = nn.Sequential(conv_stack([3, 64, 128, 256, 512], 5, c.critic_batch_norm, "lrelu"), nn.AvgPool2d(2))
+            z_branch = nn.Sequential(nn.Linear(d_z, 512), nn.ReLU()) if needs.critic == "joint" else None
+            critic = ConvCritic(x_branch, 512, z_branch, 512, c.critic_dropout)
+        return tuple(None if net is None else xavier_init(net) for net in (encoder, decoder, critic))
