@@ -11,9 +11,16 @@ from genzoo.errors import GenzooError
 KINDS = ("objectives", "archs", "datasets", "metrics", "recipes")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line like every other genzoo error."""
+
+    def error(self, message):
+        self.exit(2, f"genzoo: error: {message}; see `{self.prog} --help`\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="genzoo", description="Train and compare joint (x, z) generative models.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="genzoo", description="Train and compare joint (x, z) generative models.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = sub.add_parser(
         "train",
         help="train a model",
@@ -28,13 +35,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed
+        return exc.code
     try:
         if args.command == "train":
             return _train(args)
         return _list(args.kind, args.details)
     except GenzooError as exc:
-        print(f"genzoo: error: {exc}", file=sys.stderr)
+        print("genzoo: error: " + " ".join(str(exc).split()), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("genzoo: interrupted; resume with resume=true out=RUN_DIR", file=sys.stderr)

@@ -92,6 +92,15 @@ class EvalConfig:
 
 
 @attrs.frozen(kw_only=True)
+class ResumeConfig:
+    """`resume=true` continues the run in `out`; settings that differ from the run's own are refused
+    unless listed in `allow_changes` (e.g. resume.allow_changes=[optim.lr])."""
+
+    enabled: bool = False
+    allow_changes: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
 class Choice:
     """A registry entry picked by name, with its validated options."""
 
@@ -111,7 +120,7 @@ class RunConfig:
     optim: OptimConfig = OptimConfig()
     eval: EvalConfig = EvalConfig()
     out: str | None = None
-    resume: bool = False
+    resume: ResumeConfig = ResumeConfig()
     overwrite: bool = False
 
     def as_raw(self) -> dict:
@@ -132,8 +141,10 @@ def _plain(instance) -> dict:
     return attrs.asdict(instance, value_serializer=lambda _, __, v: list(v) if isinstance(v, tuple) else v)
 
 
-SECTION_CLASSES = {"train": TrainConfig, "optim": OptimConfig, "eval": EvalConfig}
-TOP_LEVEL_VALUES = {"out": str | None, "resume": bool, "overwrite": bool}
+SECTION_CLASSES = {"train": TrainConfig, "optim": OptimConfig, "eval": EvalConfig, "resume": ResumeConfig}
+TOP_LEVEL_VALUES = {"out": str | None, "overwrite": bool}
+# Sections that may be given a plain value as a shorthand for one of their keys.
+SHORTHANDS = {"objective": "name", "arch": "name", "data": "name", "resume": "enabled"}
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -176,10 +187,23 @@ def parse_overrides(items: list[str]) -> dict:
         if leaf in node:
             raise GenzooError(f"{key!r} is given twice")
         value = parse_value(text)
-        if not parents and leaf in PLUGIN_SECTIONS:
-            value = {"name": value}
+        if not parents and leaf in SHORTHANDS:
+            value = {SHORTHANDS[leaf]: value}
         node[leaf] = value
     return patch
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def load_yaml(path: Path) -> dict:
@@ -188,18 +212,19 @@ def load_yaml(path: Path) -> dict:
     except OSError as exc:
         raise GenzooError(f"cannot read config {path}: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise GenzooError(f"malformed YAML in {path}{where}: {getattr(exc, 'problem', exc)}") from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise GenzooError(f"malformed YAML in {path}{where}: {problem}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise GenzooError(f"{path} must hold a mapping of keys to values, not a {type(data).__name__}")
-    for section in PLUGIN_SECTIONS:
-        if isinstance(data.get(section), str):
-            data[section] = {"name": data[section]}
+    for section, key in SHORTHANDS.items():
+        if section in data and not isinstance(data[section], dict):
+            data[section] = {key: data[section]}
     return data
 
 

@@ -1,8 +1,9 @@
 """The plugin registry: pluggy hooks, entry-point discovery, and lookup by name.
 
 Plugins (the built-ins included) are modules named in the `genzoo` entry-point group. A module
-implements any of the hooks below, each returning {name: class}. One plugin failing to import
-is recorded and reported; the others keep working.
+implements any of the hooks below, each returning {name: class}. A plugin that fails to import,
+raises, returns something of the wrong kind or reuses a name is recorded in `broken` (a reused name
+refuses lookups, naming both plugins); everything else keeps working.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class Registry:
         self.manager = pluggy.PluginManager("genzoo")
         self.manager.add_hookspecs(Hooks)
         self.broken: list[BrokenPlugin] = []
+        self.conflicts: dict[str, dict[str, list[str]]] = {kind: {} for kind in KINDS}
         self._origin: dict[str, str] = {}
         self._load_entry_points()
         for plugin in extra_plugins:
@@ -106,11 +108,10 @@ class Registry:
             for name, cls in (provided or {}).items():
                 if not (isinstance(cls, type) and issubclass(cls, base)):
                     self.broken.append(BrokenPlugin(origin, f"{kind} {name!r} is not a subclass of {base.__name__}"))
-                elif name in found:
-                    raise GenzooError(
-                        f"{kind[:-1]} {name!r} is registered twice: by {found[name].plugin} and by {origin}; "
-                        "uninstall one of them"
-                    )
+                elif name in found or name in self.conflicts[kind]:
+                    first = found.pop(name).plugin if name in found else self.conflicts[kind][name][0]
+                    self.conflicts[kind].setdefault(name, [first]).append(origin)
+                    self.broken.append(BrokenPlugin(origin, f"{kind[:-1]} {name!r} is also registered by {first}"))
                 else:
                     found[name] = Entry(name, cls, origin)
         return found
@@ -119,6 +120,10 @@ class Registry:
         return sorted(self.entries[kind])
 
     def get(self, kind: str, name: str) -> Entry:
+        if name in self.conflicts[kind]:
+            raise GenzooError(
+                f"{kind[:-1]} {name!r} is registered twice: by {' and by '.join(self.conflicts[kind][name])}; uninstall one of them"
+            )
         try:
             return self.entries[kind][name]
         except KeyError:

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 import genzoo
-from genzoo import checkpoint
+from genzoo import checkpoint, rng
 from genzoo.config import RunConfig, dump
 from genzoo.data import BatchStream
 from genzoo.errors import GenzooError, TrainingDiverged
@@ -25,8 +25,11 @@ from genzoo.interfaces import LossOut, StepRatio
 from genzoo.model import JointModel
 from genzoo.runlog import RunLog
 
-# Keys that may differ between a run and its resumption.
-RESUMABLE_CHANGES = {"resume", "overwrite", "out", "train.steps", "train.progress", "train.tensorboard", "train.device"}
+# Keys that may differ between a run and its resumption: bookkeeping that cannot change the weights.
+RESUMABLE_CHANGES = (
+    "resume", "overwrite", "out", "eval", "train.steps", "train.progress", "train.tensorboard", "train.device",
+    "train.log_every", "train.checkpoint_every", "train.keep_checkpoints", "train.picture_every",
+)
 
 
 def pick_device(name: str) -> torch.device:
@@ -132,23 +135,26 @@ class Trainer:
         meta = {"step": self.step, "genzoo_version": genzoo.__version__, "config": self.config.as_raw(), "optimizers": {}}
         for name, optimizer in self.optimizers.items():
             meta["optimizers"][name] = checkpoint.flatten_optimizer(name, optimizer, tensors)
-        tensors["rng.torch"] = torch.get_rng_state()
-        if self.device.type == "cuda":
-            tensors["rng.cuda"] = torch.cuda.get_rng_state(self.device)
+        rng.capture(tensors, meta, self.device)
         stream = self.stream.state_dict()
         tensors["rng.data"] = stream["epoch_start"]
         meta["data_pos"] = stream["pos"]
         return tensors, meta
 
     def load_state(self, tensors: dict, meta: dict) -> None:
+        """Restore everything `state` saved; the current optimizer hyper-parameters are kept."""
         weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-        self.model.load_state_dict(weights, strict=True)
-        for name, optimizer in self.optimizers.items():
-            optimizer.load_state_dict(checkpoint.unflatten_optimizer(name, meta["optimizers"][name], tensors))
-        torch.set_rng_state(tensors["rng.torch"])
-        if "rng.cuda" in tensors and self.device.type == "cuda":
-            torch.cuda.set_rng_state(tensors["rng.cuda"], self.device)
-        self.stream.load_state_dict({"epoch_start": tensors["rng.data"], "pos": meta["data_pos"]})
+        try:
+            self.model.load_state_dict(weights, strict=True)
+            for name, optimizer in self.optimizers.items():
+                hyper = [{k: group[k] for k in ("lr", "betas")} for group in optimizer.param_groups]
+                optimizer.load_state_dict(checkpoint.unflatten_optimizer(name, meta["optimizers"][name], tensors))
+                for group, kept in zip(optimizer.param_groups, hyper):
+                    group.update(kept)
+            rng.restore(tensors, meta, self.device)
+            self.stream.load_state_dict({"epoch_start": tensors["rng.data"], "pos": meta["data_pos"]})
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise GenzooError(f"checkpoint does not fit this model or is incomplete: {str(exc).splitlines()[0]}") from None
         self.step = int(meta["step"])
 
     def save_checkpoint(self) -> Path:
@@ -175,9 +181,13 @@ class Trainer:
                 continue
             if errors:
                 print(f"warning: newest checkpoint unreadable, resuming from {path.name} instead")
-            changed = _changed_keys(meta["config"], self.config.as_raw()) - RESUMABLE_CHANGES
+            allowed = RESUMABLE_CHANGES + tuple(self.config.resume.allow_changes)
+            changed = {k for k in _changed_keys(meta["config"], self.config.as_raw()) if not _covered(k, allowed)}
             if changed:
-                raise GenzooError(f"cannot resume {self.run_dir}: changed settings {', '.join(sorted(changed))}; use the run's own config.yaml")
+                raise GenzooError(
+                    f"cannot resume {self.run_dir}: changed settings {', '.join(sorted(changed))}; "
+                    f"use the run's own config.yaml, or allow them with resume.allow_changes=[{','.join(sorted(changed))}]"
+                )
             self.load_state(tensors, meta)
             return
         raise GenzooError(f"no readable checkpoint in {self.run_dir / 'checkpoints'}: {errors[0]}")
@@ -231,6 +241,10 @@ class Trainer:
         return figures
 
 
+def _covered(key: str, allowed) -> bool:
+    return any(key == a or key.startswith(a + ".") for a in allowed)
+
+
 def _changed_keys(old: dict, new: dict, prefix: str = "") -> set[str]:
     keys = set(old) | set(new)
     changed = set()
@@ -257,7 +271,7 @@ def run_dir_for(config: RunConfig) -> Path:
     else:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path("runs") / f"{config.objective.name}-{config.arch.name}-{config.data.name}-{stamp}"
-    if config.resume:
+    if config.resume.enabled:
         if not (run_dir / "config.yaml").is_file():
             raise GenzooError(f"resume=true but {run_dir} is not a genzoo run folder; set out= to the run to resume")
     elif run_dir.exists() and any(run_dir.iterdir()):
@@ -272,7 +286,7 @@ def train(config: RunConfig, registry) -> tuple[Path, dict]:
     """Validate everything, then create (or reopen) the run folder and train."""
     run_dir = run_dir_for(config)
     trainer = Trainer(config, registry, run_dir)
-    if config.resume:
+    if config.resume.enabled:
         trainer.resume()
     else:
         if run_dir.exists():

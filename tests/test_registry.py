@@ -28,9 +28,12 @@ class DuplicatePlugin:
         return {"svae": SVAE}
 
 
-def test_duplicate_name_names_both_plugins():
+def test_duplicate_name_names_both_plugins_and_others_keep_working():
+    registry = Registry(extra_plugins=(DuplicatePlugin(),))
     with pytest.raises(GenzooError, match=r"objective 'svae' is registered twice: by genzoo .* and by duplicate-plugin"):
-        Registry(extra_plugins=(DuplicatePlugin(),))
+        registry.get("objectives", "svae")
+    assert registry.get("objectives", "svae_r").name == "svae_r"
+    assert any(b.plugin == "duplicate-plugin" and "also registered by genzoo" in b.reason for b in registry.broken)
 
 
 class BrokenPlugin:

@@ -73,8 +73,8 @@ class ToyMLP(Arch):
 
     @attrs.frozen(kw_only=True)
     class Config:
-        width: int = attrs.field(default=256, validator=attrs.validators.gt(0))
-        depth: int = attrs.field(default=2, validator=attrs.validators.ge(0))
+        width: int = attrs.field(default=256, validator=attrs.validators.in_(range(1, 8193)))
+        depth: int = attrs.field(default=2, validator=attrs.validators.in_(range(0, 33)))
         stochastic_encoder: bool = True
         stochastic_decoder: bool = True
         obs_variance: float = attrs.field(default=0.01, validator=attrs.validators.gt(0.0))
