@@ -70,6 +70,8 @@ class TrainConfig:
     checkpoint_every: int = attrs.field(default=500, validator=_positive)
     keep_checkpoints: int = attrs.field(default=2, validator=v.ge(1))
     picture_every: int = attrs.field(default=1000, validator=_non_negative)  # 0: only at the end
+    divergence_retries: int = attrs.field(default=0, validator=v.in_(range(0, 11)))
+    retry_lr_factor: float = attrs.field(default=0.5, validator=[v.gt(0.0), v.lt(1.0)])
     progress: bool = True
     tensorboard: bool = True
 

@@ -27,7 +27,8 @@ def restore(tensors: dict, meta: dict, device: torch.device) -> None:
     torch.set_rng_state(tensors["rng.torch"])
     if "rng.cuda" in tensors and device.type == "cuda":
         torch.cuda.set_rng_state(tensors["rng.cuda"], device)
-    kind, pos, has_gauss, cached = meta["rng_numpy"]
-    np.random.set_state((kind, tensors["rng.numpy"].numpy().astype(np.uint32), pos, has_gauss, cached))
-    version, state, gauss = meta["rng_python"]
-    random.setstate((version, tuple(state), gauss))
+    if "rng_numpy" in meta:  # absent in checkpoints of genzoo 0.1.0 before numpy/Python state was saved
+        kind, pos, has_gauss, cached = meta["rng_numpy"]
+        np.random.set_state((kind, tensors["rng.numpy"].numpy().astype(np.uint32), pos, has_gauss, cached))
+        version, state, gauss = meta["rng_python"]
+        random.setstate((version, tuple(state), gauss))

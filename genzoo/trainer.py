@@ -18,6 +18,7 @@ import torch
 import genzoo
 from genzoo import checkpoint, rng
 from genzoo.config import RunConfig, dump
+from genzoo.config import build as config_build
 from genzoo.data import BatchStream
 from genzoo.errors import GenzooError, TrainingDiverged
 from genzoo.evaluate import evaluate, write_metrics
@@ -29,6 +30,7 @@ from genzoo.runlog import RunLog
 RESUMABLE_CHANGES = (
     "resume", "overwrite", "out", "eval", "train.steps", "train.progress", "train.tensorboard", "train.device",
     "train.log_every", "train.checkpoint_every", "train.keep_checkpoints", "train.picture_every",
+    "train.divergence_retries", "train.retry_lr_factor",
 )
 
 
@@ -119,6 +121,7 @@ class Trainer:
         except ValueError as exc:
             raise GenzooError(str(exc)) from None
         self.step = 0
+        self.elapsed = 0.0  # training seconds, summed over resumed sessions
 
     def train_iteration(self, x: torch.Tensor) -> dict:
         logs: dict = {}
@@ -132,7 +135,7 @@ class Trainer:
 
     def state(self) -> tuple[dict, dict]:
         tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
-        meta = {"step": self.step, "genzoo_version": genzoo.__version__, "config": self.config.as_raw(), "optimizers": {}}
+        meta = {"step": self.step, "elapsed_s": self.elapsed, "genzoo_version": genzoo.__version__, "config": self.config.as_raw(), "optimizers": {}}
         for name, optimizer in self.optimizers.items():
             meta["optimizers"][name] = checkpoint.flatten_optimizer(name, optimizer, tensors)
         rng.capture(tensors, meta, self.device)
@@ -156,6 +159,14 @@ class Trainer:
         except (RuntimeError, KeyError, ValueError) as exc:
             raise GenzooError(f"checkpoint does not fit this model or is incomplete: {str(exc).splitlines()[0]}") from None
         self.step = int(meta["step"])
+        self.elapsed = float(meta.get("elapsed_s", 0.0))
+
+    def _as_current(self, saved: dict) -> dict:
+        """A saved config with this version's defaults filled in, so new options don't count as changes."""
+        try:
+            return config_build(saved, self.registry).as_raw()
+        except GenzooError:
+            return saved
 
     def save_checkpoint(self) -> Path:
         for name, param in self.model.named_parameters():
@@ -182,7 +193,7 @@ class Trainer:
             if errors:
                 print(f"warning: newest checkpoint unreadable, resuming from {path.name} instead")
             allowed = RESUMABLE_CHANGES + tuple(self.config.resume.allow_changes)
-            changed = {k for k in _changed_keys(meta["config"], self.config.as_raw()) if not _covered(k, allowed)}
+            changed = {k for k in _changed_keys(self._as_current(meta["config"]), self.config.as_raw()) if not _covered(k, allowed)}
             if changed:
                 raise GenzooError(
                     f"cannot resume {self.run_dir}: changed settings {', '.join(sorted(changed))}; "
@@ -206,6 +217,8 @@ class Trainer:
             while self.step < cfg.steps:
                 logs = self.train_iteration(next(self.stream))
                 self.step += 1
+                self.elapsed += time.perf_counter() - began
+                began = time.perf_counter()
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     values = {k: float(v) for k, v in logs.items()}
                     bad = [k for k, val in values.items() if not math.isfinite(val)]
@@ -219,9 +232,8 @@ class Trainer:
                     self.pictures(log, self.step)
                 bar.update(1)
             bar.close()
-            wall = time.perf_counter() - began
             metrics = evaluate(self.model, self.dataset, self.config.eval.metrics or self.dataset.default_metrics, self.registry)
-            metrics.update({"steps": self.step, "wall_time_s": round(wall, 2), "device": str(self.device)})
+            metrics.update({"steps": self.step, "wall_time_s": round(self.elapsed, 2), "device": str(self.device)})
             write_metrics(self.run_dir / "metrics.json", metrics)
             figures = self.pictures(log, None)
         finally:
@@ -283,7 +295,11 @@ def run_dir_for(config: RunConfig) -> Path:
 
 
 def train(config: RunConfig, registry) -> tuple[Path, dict]:
-    """Validate everything, then create (or reopen) the run folder and train."""
+    """Validate everything, then create (or reopen) the run folder and train.
+
+    A diverging run is retried `train.divergence_retries` times from its last checkpoint with
+    learning rates scaled by `train.retry_lr_factor` each time.
+    """
     run_dir = run_dir_for(config)
     trainer = Trainer(config, registry, run_dir)
     if config.resume.enabled:
@@ -293,4 +309,16 @@ def train(config: RunConfig, registry) -> tuple[Path, dict]:
             shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True)
         (run_dir / "config.yaml").write_text(dump(config))
-    return run_dir, trainer.fit()
+    for attempt in range(config.train.divergence_retries + 1):
+        try:
+            return run_dir, trainer.fit()
+        except TrainingDiverged as exc:
+            if attempt == config.train.divergence_retries or not checkpoint.list_checkpoints(run_dir / "checkpoints"):
+                raise
+            factor = config.train.retry_lr_factor ** (attempt + 1)
+            print(f"warning: {exc}; retrying from the last checkpoint with learning rates x{factor:g}")
+            trainer.resume()
+            for optimizer in trainer.optimizers.values():
+                for group in optimizer.param_groups:
+                    group["lr"] *= factor
+    raise AssertionError("unreachable")

@@ -39,26 +39,25 @@ def test_sigkill_at_random_moments_then_resume_gives_identical_weights(registry,
 
     cmd = [sys.executable, "-m", "genzoo", "train", *args, "out=killed"]
     rng = random.Random(1234)
-    kills = 0
+    kills, killed_at = 0, []
+    newest = lambda: (checkpoint.list_checkpoints(tmp_path / "killed" / "checkpoints") or [Path("none")])[-1].name
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while True:
-        deadline = time.time() + 60
-        while not checkpoint.list_checkpoints(tmp_path / "killed" / "checkpoints") and time.time() < deadline:
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.05, 0.6))
+    while kills < 4:
+        seen, deadline = newest(), time.time() + 60
+        while newest() == seen and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.02)  # wait until this process is training and has written a checkpoint
+        time.sleep(rng.uniform(0.0, 0.4))
         if proc.poll() is not None:
             break
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += 1
-        if kills == 4:
-            break
-        proc = subprocess.Popen([sys.executable, "-m", "genzoo", "train", "--resume", "killed", f"steps={steps}"],
+        killed_at.append(newest())
+        proc = subprocess.Popen([sys.executable, "-m", "genzoo", "train", "--resume", "killed"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc.wait()
+    assert proc.wait() == 0
     assert kills >= 3, "the run finished before it could be killed three times; make it longer"
-    done = subprocess.run([sys.executable, "-m", "genzoo", "train", "--resume", "killed"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    assert len(set(killed_at)) == len(killed_at), f"every kill must land at a later step: {killed_at}"
     a, b = final_weights(tmp_path / "whole"), final_weights(tmp_path / "killed")
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not list((tmp_path / "killed" / "checkpoints").glob(".*.tmp"))
@@ -116,11 +115,24 @@ class NanAfterTen(SVAER):
         return out
 
 
+class NanOnceAtEleven(SVAER):
+    """sVAE-r whose 11th generator loss, and only that one, is NaN."""
+
+    calls = 0
+
+    def generator_loss(self, model, x):
+        out = super().generator_loss(model, x)
+        type(self).calls += 1
+        if type(self).calls == 11:
+            out = LossOut(out.loss * float("nan"), {**out.logs, "generator": out.loss.detach() * float("nan")})
+        return out
+
+
 class NanPlugin:
     @staticmethod
     @hookimpl
     def genzoo_objectives():
-        return {"nan_after_ten": NanAfterTen}
+        return {"nan_after_ten": NanAfterTen, "nan_once": NanOnceAtEleven}
 
 
 def test_divergence_stops_with_the_step_and_loss_and_keeps_the_last_good_checkpoint(monkeypatch, capsys):
@@ -133,6 +145,19 @@ def test_divergence_stops_with_the_step_and_loss_and_keeps_the_last_good_checkpo
     assert code == 3
     assert err.startswith("genzoo: error: step 11: loss") and "= nan" in err and len(err.splitlines()) == 1
     assert checkpoint.list_checkpoints(Path("run/checkpoints"))[-1].name == "step-00000010.safetensors"
+
+
+def test_divergence_retry_resumes_from_the_checkpoint_with_a_lower_learning_rate(monkeypatch, capsys):
+    import genzoo.registry
+
+    monkeypatch.setattr(genzoo.registry, "_default", Registry(extra_plugins=(NanPlugin,)))
+    code = main(["train", "objective=nan_once", "steps=20", "train.generator_steps=1", "train.log_every=1",
+                 "train.checkpoint_every=5", "train.divergence_retries=1", "out=run", *FAST])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "step 11: loss" in captured.out and "retrying from the last checkpoint with learning rates x0.5" in captured.out
+    tensors, meta = checkpoint.load(checkpoint.list_checkpoints(Path("run/checkpoints"))[-1])
+    assert meta["step"] == 20 and meta["optimizers"]["generator"]["param_groups"][0]["lr"] == pytest.approx(5e-4)
 
 
 def write_dist(site: Path, name: str, modules: dict[str, str], entry_points: dict[str, str]) -> None:

@@ -55,3 +55,12 @@ def test_checkpoint_is_not_a_pickle(registry):
     assert meta["step"] == 10 and meta["config"]["objective"]["name"] == "svae_r"
     assert {"rng.torch", "rng.data"} <= tensors.keys()
     assert any(k.startswith("optim.critic.") for k in tensors)
+
+
+def test_options_added_since_the_checkpoint_do_not_block_resume(registry):
+    run_dir, _ = train(resolve(None, ["steps=10", "out=run", *SMALL], registry), registry)
+    path = checkpoint.list_checkpoints(run_dir / "checkpoints")[-1]
+    tensors, meta = checkpoint.load(path)
+    del meta["config"]["train"]["divergence_retries"]  # as written by a version without that option
+    checkpoint.save(path, tensors, meta)
+    train(resolve(None, ["steps=20", "out=run", "resume=true", *SMALL], registry), registry)

@@ -30,9 +30,11 @@ class ImageDataset(Dataset):
     def figures(self, model, out_dir, step=None):
         from genzoo.plots import image_grids
 
-        test = self.load("test")[:32] if self.raw("test").shape[0] else self.load("train")[:32]
-        return [Figure(path, image) for path, image in image_grids(model, test, self.to_unit, out_dir, step)]
-
+        images = self.raw("test")
+        # Evenly spaced, not the first few: some test sets (binarized MNIST) are sorted by class.
+        picked = self.to_model(images[torch.linspace(0, images.shape[0] - 1, min(32, images.shape[0])).long()])
+        return [Figure(path, image) for path, image in image_grids(model, picked, self.to_unit, out_dir, step)]
+ 
 
 def data_roots(configured: str | None, name: str) -> list[Path]:
     """Where to look: `data.root=` if given, else $GENZOO_DATA; each with and without a `name/` subfolder."""
