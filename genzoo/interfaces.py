@@ -18,11 +18,11 @@ from torch import nn
 NoiseKind = Literal["normal", "uniform"]
 
 
-def draw(kind: NoiseKind, shape: tuple[int, ...], device, generator=None) -> torch.Tensor:
+def draw(kind: NoiseKind, shape: tuple[int, ...], device, generator=None, dtype=None) -> torch.Tensor:
     """Standard normal or U(-1, 1) samples: the two noise laws the paper's nets use."""
     if kind == "normal":
-        return torch.randn(shape, device=device, generator=generator)
-    return torch.rand(shape, device=device, generator=generator) * 2 - 1
+        return torch.randn(shape, device=device, generator=generator, dtype=dtype)
+    return torch.rand(shape, device=device, generator=generator, dtype=dtype) * 2 - 1
 
 
 @attrs.frozen
@@ -32,8 +32,8 @@ class Prior:
     kind: NoiseKind
     dim: int
 
-    def sample(self, n: int, device="cpu", generator=None) -> torch.Tensor:
-        return draw(self.kind, (n, self.dim), device, generator)
+    def sample(self, n: int, device="cpu", generator=None, dtype=None) -> torch.Tensor:
+        return draw(self.kind, (n, self.dim), device, generator, dtype)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """Log-density summed over latent dimensions (one value per row)."""
@@ -52,7 +52,8 @@ class _Noisy(nn.Module):
     def sample_noise(self, n: int, device, generator=None) -> torch.Tensor | None:
         if not self.noise_shape:
             return None
-        return draw(self.noise_kind, (n, *self.noise_shape), device, generator)
+        dtype = next((p.dtype for p in self.parameters()), None)
+        return draw(self.noise_kind, (n, *self.noise_shape), device, generator, dtype)
 
 
 class Encoder(_Noisy):

@@ -27,7 +27,7 @@ class JointModel(nn.Module):
         return next(self.decoder.parameters()).device
 
     def sample_prior(self, n: int, generator=None) -> torch.Tensor:
-        return self.prior.sample(n, self.device, generator)
+        return self.prior.sample(n, self.device, generator, next(self.decoder.parameters()).dtype)
 
     def encode(self, x: torch.Tensor, generator=None) -> torch.Tensor:
         if self.encoder is None:

@@ -88,7 +88,7 @@ def test_real_subprocess_exit_code_and_stderr():
         [sys.executable, "-m", "genzoo", "train", "objective=svea"], capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip() == (
-        "genzoo: error: unknown objective 'svea': did you mean 'svae'? "
-        "choose one of ali, alice, gan, svae, svae_r, vae, wgan_gp"
+    assert proc.stderr.strip().startswith(
+        "genzoo: error: unknown objective 'svea': did you mean 'svae'? choose one of ali, alice, "
     )
+    assert len(proc.stderr.strip().splitlines()) == 1

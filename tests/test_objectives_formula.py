@@ -56,7 +56,7 @@ class LinearCritic(Critic):
 class FixedPrior(Prior):
     """A prior whose draws are a fixed tensor, so hand computations see the same z."""
 
-    def sample(self, n, device="cpu", generator=None):
+    def sample(self, n, device="cpu", generator=None, dtype=None):
         return Z[:n]
 
 

@@ -12,7 +12,7 @@ from genzoo.registry import Registry, hookimpl
 def test_builtins_come_through_the_entry_point_group(registry):
     groups = {ep.value for ep in importlib.metadata.entry_points(group="genzoo")}
     assert "genzoo_plugins.objectives" in groups
-    assert registry.names("objectives") == ["ali", "alice", "gan", "svae", "svae_r", "vae", "wgan_gp"]
+    assert {"ali", "alice", "gan", "svae", "svae_r", "vae", "wgan_gp"} <= set(registry.names("objectives"))
     assert registry.get("objectives", "svae_r").plugin.startswith("genzoo ")
     assert "svae-r-toy" in registry.recipes()
 

@@ -1,0 +1,205 @@
+"""Checks that hold for any objective trained on any architecture that can serve it."""
+
+from __future__ import annotations
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from genzoo.config import OptimConfig, _plain, structure
+from genzoo.registry import default_registry
+from genzoo.trainer import build_model, make_optimizers, update
+
+
+def compatible_pairs(registry=None) -> list[tuple[str, str]]:
+    """Every (objective, arch) pair among the installed plugins whose needs the arch can meet."""
+    registry = registry or default_registry()
+    pairs = []
+    for objective in registry.names("objectives"):
+        needs = registry.get("objectives", objective).cls.needs
+        for arch in registry.names("archs"):
+            if not registry.get("archs", arch).cls().missing(needs):
+                pairs.append((objective, arch))
+    return pairs
+
+
+def _setup(objective_name: str, arch_name: str, seed: int = 0):
+    registry = default_registry()
+    objective = registry.get("objectives", objective_name).cls()
+    arch = registry.get("archs", arch_name).cls()
+    torch.manual_seed(seed)
+    return objective, arch, build_model(arch, objective.needs)
+
+
+def _batch(arch, n: int, seed: int = 0) -> torch.Tensor:
+    """Random items of the arch's shape in [0, 1), a range every observation model accepts."""
+    return torch.rand((n, *arch.data_shape), generator=torch.Generator().manual_seed(seed))
+
+
+def _snapshot(params):
+    return [p.detach().clone() for p in params]
+
+
+def _changed(before, params) -> list[bool]:
+    return [not torch.equal(b, p.detach()) for b, p in zip(before, params)]
+
+
+def _iteration(model, objective, optimizers, x):
+    outs = []
+    if objective.needs.critic:
+        outs.append(update(model, objective, optimizers, "critic", x))
+    outs.append(update(model, objective, optimizers, "generator", x))
+    return outs
+
+
+def check_disjoint_parameters(objective_name: str, arch_name: str) -> None:
+    """Critic and encoder/decoder parameter sets are disjoint and together cover the model."""
+    _, _, model = _setup(objective_name, arch_name)
+    generator = {id(p) for p in model.generator_parameters()}
+    critic = {id(p) for p in model.critic_parameters()}
+    assert generator, "the model has no encoder/decoder parameters"
+    assert not (generator & critic), "a parameter is shared by the critic and the encoder/decoder"
+    assert generator | critic == {id(p) for p in model.parameters()}, "a parameter belongs to neither side"
+
+
+def check_one_step(objective_name: str, arch_name: str) -> None:
+    """Each update is finite and changes only its own side's weights."""
+    objective, arch, model = _setup(objective_name, arch_name)
+    has_critic = objective.needs.critic is not None
+    optimizers = make_optimizers(model, OptimConfig(lr=1e-3), with_critic=has_critic)
+    x = _batch(arch, 8)
+    gen_params, critic_params = model.generator_parameters(), model.critic_parameters()
+    if has_critic:
+        before_g, before_c = _snapshot(gen_params), _snapshot(critic_params)
+        out = update(model, objective, optimizers, "critic", x)
+        assert torch.isfinite(out.loss), f"critic loss is {out.loss}"
+        assert not any(_changed(before_g, gen_params)), "a critic step changed encoder/decoder weights"
+        assert any(_changed(before_c, critic_params)), "a critic step changed no critic weight"
+    before_g, before_c = _snapshot(gen_params), _snapshot(critic_params)
+    out = update(model, objective, optimizers, "generator", x)
+    assert torch.isfinite(out.loss), f"generator loss is {out.loss}"
+    assert all(torch.isfinite(v) for v in out.logs.values()), f"non-finite logs: {out.logs}"
+    assert not any(_changed(before_c, critic_params)), "a generator step changed critic weights"
+    assert any(_changed(before_g, gen_params)), "a generator step changed no encoder/decoder weight"
+
+
+def check_losses_depend_on_the_right_nets(objective_name: str, arch_name: str) -> None:
+    """The critic loss has gradients in the critic; the generator loss in every net it trains."""
+    objective, arch, model = _setup(objective_name, arch_name)
+    x = _batch(arch, 8)
+    sides = [("generator", objective.generator_loss, [n for n in (model.encoder, model.decoder) if n is not None])]
+    if objective.needs.critic:
+        sides.append(("critic", objective.critic_loss, [model.critic]))
+    for side, loss_fn, nets in sides:
+        model.zero_grad(set_to_none=True)
+        loss_fn(model, x).loss.backward()
+        for net in nets:
+            grads = [p.grad for p in net.parameters() if p.grad is not None]
+            assert any(g.abs().sum() > 0 for g in grads), f"the {side} loss does not depend on {type(net).__name__}"
+
+
+def check_output_shapes(objective_name: str, arch_name: str) -> None:
+    _, arch, model = _setup(objective_name, arch_name)
+    x = _batch(arch, 4)
+    assert model.sample(4).shape == (4, *arch.data_shape)
+    if model.encoder is not None:
+        assert model.encode(x).shape == (4, arch.prior.dim)
+        assert model.reconstruct(x).shape == x.shape
+    if model.critic is not None:
+        z = model.sample_prior(4) if model.critic.joint else None
+        assert model.critic_logit(x, z).shape == (4,)
+
+
+def _outputs(model, arch) -> list[torch.Tensor]:
+    model.eval()
+    gen = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        outs = [model.sample(4, generator=gen)]
+        if model.encoder is not None:
+            outs.append(model.encode(_batch(arch, 4), generator=gen))
+    return outs
+
+
+def check_save_load_exact(objective_name: str, arch_name: str, folder) -> None:
+    """Weights saved as safetensors load strictly into a fresh model and give identical outputs."""
+    _, arch, model = _setup(objective_name, arch_name, seed=0)
+    path = f"{folder}/model.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, path)
+    _, _, fresh = _setup(objective_name, arch_name, seed=1)
+    fresh.load_state_dict(load_file(path), strict=True)
+    assert all(torch.equal(a, b) for a, b in zip(_outputs(model, arch), _outputs(fresh, arch)))
+
+
+def check_config_round_trip(objective_name: str, arch_name: str) -> None:
+    """The objective's and arch's options survive dict form (as in config.yaml) unchanged."""
+    registry = default_registry()
+    for kind, name in (("objectives", objective_name), ("archs", arch_name)):
+        cls = registry.get(kind, name).cls
+        options = cls.Config()
+        assert structure(cls.Config, _plain(options), name) == options
+
+
+def check_device_move(objective_name: str, arch_name: str) -> None:
+    """The model moves (to the GPU when there is one, else to float64) and still trains finitely."""
+    objective, arch, model = _setup(objective_name, arch_name)
+    device = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    dtype = torch.float32 if device.type == "cuda" else torch.float64
+    model.to(device=device, dtype=dtype)
+    optimizers = make_optimizers(model, OptimConfig(lr=1e-3), with_critic=objective.needs.critic is not None)
+    x = _batch(arch, 8).to(device=device, dtype=dtype)
+    assert model.sample(2).device.type == device.type
+    for out in _iteration(model, objective, optimizers, x):
+        assert torch.isfinite(out.loss)
+
+
+def check_determinism_under_seed(objective_name: str, arch_name: str) -> None:
+    """Same seed, same data: identical weights after one training iteration."""
+    results = []
+    for _ in range(2):
+        objective, arch, model = _setup(objective_name, arch_name, seed=5)
+        optimizers = make_optimizers(model, OptimConfig(lr=1e-3), with_critic=objective.needs.critic is not None)
+        torch.manual_seed(6)
+        _iteration(model, objective, optimizers, _batch(arch, 8))
+        results.append(_snapshot(model.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+
+
+CHECKS = {
+    "disjoint_parameters": check_disjoint_parameters,
+    "one_step": check_one_step,
+    "losses_depend_on_the_right_nets": check_losses_depend_on_the_right_nets,
+    "output_shapes": check_output_shapes,
+    "config_round_trip": check_config_round_trip,
+    "device_move": check_device_move,
+    "determinism_under_seed": check_determinism_under_seed,
+}
+
+
+class ObjectiveContract:
+    """Subclass in a test module, set `objective` and `arch`, and pytest runs every check."""
+
+    objective: str = ""
+    arch: str = "toy_mlp"
+
+    def test_disjoint_parameters(self):
+        check_disjoint_parameters(self.objective, self.arch)
+
+    def test_one_step(self):
+        check_one_step(self.objective, self.arch)
+
+    def test_losses_depend_on_the_right_nets(self):
+        check_losses_depend_on_the_right_nets(self.objective, self.arch)
+
+    def test_output_shapes(self):
+        check_output_shapes(self.objective, self.arch)
+
+    def test_save_load_exact(self, tmp_path):
+        check_save_load_exact(self.objective, self.arch, tmp_path)
+
+    def test_config_round_trip(self):
+        check_config_round_trip(self.objective, self.arch)
+
+    def test_device_move(self):
+        check_device_move(self.objective, self.arch)
+
+    def test_determinism_under_seed(self):
+        check_determinism_under_seed(self.objective, self.arch)
