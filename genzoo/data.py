@@ -1,46 +1,109 @@
-"""On-device minibatches from a dataset that fits in memory: no per-item Python work per step."""
+"""Endless shuffled minibatches, with a state small enough to resume exactly.
+
+Data that fits in memory is batched on the training device by indexing one tensor (no per-item
+Python work per step). Larger data (full CelebA) is decoded item by item in DataLoader workers.
+Both draw their order from the same `EpochOrder`.
+"""
 
 from __future__ import annotations
 
 import torch
 
 
-class BatchStream:
-    """Endless shuffled minibatches (reshuffled each epoch, last partial batch dropped).
+class EpochOrder:
+    """A reshuffled permutation per epoch (last partial batch dropped), from a private CPU generator.
 
-    `data` is kept compact (e.g. uint8) and `transform` maps each batch to the model's range on
-    the device. The order comes from a private CPU generator whose state at the start of the epoch, plus
-    the position inside it, is all `state_dict` needs for an exact resume.
+    Its state is the generator state at the start of the epoch plus the position inside it.
     """
 
-    def __init__(self, data: torch.Tensor, batch_size: int, seed: int, transform=None):
-        if batch_size > data.shape[0]:
-            raise ValueError(f"batch_size {batch_size} is larger than the training set ({data.shape[0]} items)")
-        self.data = data
-        self.batch_size = batch_size
-        self.transform = transform or (lambda batch: batch)
+    def __init__(self, size: int, batch_size: int, seed: int):
+        if batch_size > size:
+            raise ValueError(f"batch_size {batch_size} is larger than the training set ({size} items)")
+        self.size, self.batch_size = size, batch_size
         self.generator = torch.Generator().manual_seed(seed)
-        self._new_epoch()
+        self.new_epoch()
 
-    def _new_epoch(self) -> None:
-        self._epoch_start = self.generator.get_state()
-        self._order = torch.randperm(self.data.shape[0], generator=self.generator).to(self.data.device)
-        self._pos = 0
+    def new_epoch(self) -> None:
+        self.epoch_start = self.generator.get_state()
+        self.order = torch.randperm(self.size, generator=self.generator)
+        self.pos = 0
+
+    def next_indices(self) -> torch.Tensor:
+        if self.pos + self.batch_size > self.size:
+            self.new_epoch()
+        index = self.order[self.pos : self.pos + self.batch_size]
+        self.pos += self.batch_size
+        return index
+
+    def remaining_batches(self) -> list[list[int]]:
+        stop = self.size - self.size % self.batch_size
+        return [self.order[i : i + self.batch_size].tolist() for i in range(self.pos, stop, self.batch_size)]
+
+    def state_dict(self) -> dict:
+        return {"epoch_start": self.epoch_start.clone(), "pos": self.pos}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["epoch_start"])
+        self.new_epoch()
+        self.pos = int(state["pos"])
+
+
+class BatchStream:
+    """Batches from one in-memory tensor (kept compact, e.g. uint8, on the training device);
+    `transform` maps each batch to the model's range."""
+
+    def __init__(self, data: torch.Tensor, batch_size: int, seed: int, transform=None):
+        self.data = data
+        self.order = EpochOrder(data.shape[0], batch_size, seed)
+        self.transform = transform or (lambda batch: batch)
 
     def __iter__(self):
         return self
 
     def __next__(self) -> torch.Tensor:
-        if self._pos + self.batch_size > self.data.shape[0]:
-            self._new_epoch()
-        index = self._order[self._pos : self._pos + self.batch_size]
-        self._pos += self.batch_size
-        return self.transform(self.data[index])
+        return self.transform(self.data[self.order.next_indices().to(self.data.device)])
 
     def state_dict(self) -> dict:
-        return {"epoch_start": self._epoch_start.clone(), "pos": self._pos}
+        return self.order.state_dict()
 
     def load_state_dict(self, state: dict) -> None:
-        self.generator.set_state(state["epoch_start"])
-        self._new_epoch()
-        self._pos = int(state["pos"])
+        self.order.load_state_dict(state)
+
+
+class LoaderStream:
+    """Batches of items decoded by DataLoader workers, in the order `EpochOrder` gives."""
+
+    def __init__(self, items, batch_size: int, seed: int, device, transform=None, workers: int = 2):
+        self.items, self.device, self.workers = items, device, workers
+        self.order = EpochOrder(len(items), batch_size, seed)
+        self.transform = transform or (lambda batch: batch)
+        self._batches = None
+
+    def _open(self):
+        loader = torch.utils.data.DataLoader(
+            self.items, batch_sampler=self.order.remaining_batches(), num_workers=self.workers,
+            pin_memory=self.device.type == "cuda",
+        )
+        return iter(loader)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> torch.Tensor:
+        if self._batches is None:
+            self._batches = self._open()
+        try:
+            batch = next(self._batches)
+        except StopIteration:
+            self.order.new_epoch()
+            self._batches = self._open()
+            batch = next(self._batches)
+        self.order.pos += self.order.batch_size
+        return self.transform(batch.to(self.device, non_blocking=True))
+
+    def state_dict(self) -> dict:
+        return self.order.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.order.load_state_dict(state)
+        self._batches = None

@@ -262,6 +262,11 @@ class Dataset(abc.ABC):
     def load(self, split: Literal["train", "test"]) -> torch.Tensor:
         return self.to_model(self.raw(split))
 
+    def items(self, split: Literal["train", "test"]):
+        """A torch Dataset of compact items to decode in DataLoader workers, or None (the default)
+        when the split fits in memory and is batched from `raw(split)` on the device."""
+        return None
+
     def figures(self, model, out_dir, step: int | None = None) -> list[Figure]:
         """Pictures of `model` on this data, written under `out_dir` (`step` set during training)."""
         return []

@@ -19,7 +19,7 @@ import genzoo
 from genzoo import checkpoint, rng
 from genzoo.config import RunConfig, dump
 from genzoo.config import build as config_build
-from genzoo.data import BatchStream
+from genzoo.data import BatchStream, LoaderStream
 from genzoo.errors import GenzooError, TrainingDiverged
 from genzoo.evaluate import evaluate, write_metrics
 from genzoo.interfaces import LossOut, StepRatio
@@ -79,6 +79,16 @@ def step_ratio(config: RunConfig, objective) -> StepRatio:
     return StepRatio(critic=critic, generator=generator)
 
 
+def make_stream(dataset, train_config, device):
+    """On-device batches from memory, or DataLoader workers for datasets too large for it."""
+    items = dataset.items("train")
+    if items is None:
+        data = dataset.raw("train").to(device)
+        return BatchStream(data, train_config.batch_size, train_config.seed, dataset.to_model)
+    workers = getattr(dataset.config, "workers", 2)
+    return LoaderStream(items, train_config.batch_size, train_config.seed, device, dataset.to_model, workers)
+
+
 def make_optimizers(model: JointModel, optim, with_critic: bool) -> dict[str, torch.optim.Optimizer]:
     """Separate Adam optimizers for encoder + decoder and for the critic (spec 2.6)."""
     betas = (optim.beta1, optim.beta2)
@@ -116,8 +126,7 @@ class Trainer:
         self.ratio = step_ratio(config, self.objective)
         self.optimizers = make_optimizers(self.model, config.optim, with_critic=self.ratio.critic > 0)
         try:
-            train_data = self.dataset.raw("train").to(self.device)
-            self.stream = BatchStream(train_data, config.train.batch_size, config.train.seed, self.dataset.to_model)
+            self.stream = make_stream(self.dataset, config.train, self.device)
         except ValueError as exc:
             raise GenzooError(str(exc)) from None
         self.step = 0

@@ -7,7 +7,7 @@ import pytest
 
 import genzoo.registry
 from genzoo.cli import main
-from genzoo.interfaces import Arch, Critic, Decoder, Prior
+from genzoo.interfaces import Arch, Prior
 from genzoo.registry import Registry, hookimpl
 
 

@@ -17,7 +17,7 @@ import genzoo.checkpoint
 from genzoo import checkpoint
 from genzoo.cli import main
 from genzoo.config import resolve
-from genzoo.errors import GenzooError, TrainingDiverged
+from genzoo.errors import GenzooError
 from genzoo.interfaces import LossOut
 from genzoo.registry import Registry, hookimpl
 from genzoo.trainer import train

@@ -5,7 +5,6 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from genzoo.interfaces import Critic, Decoder, Encoder, Prior

@@ -6,10 +6,11 @@ side (padding (k-1)//2, rounding up as TF does), and a transposed conv doubles i
 
 from __future__ import annotations
 
+import attrs
 import torch
 from torch import nn
 
-from genzoo.interfaces import Critic, Decoder, Encoder
+from genzoo.interfaces import Arch, Critic, Decoder, Encoder, Prior
 
 
 def act(kind: str) -> nn.Module:
@@ -95,3 +96,24 @@ class ConvCritic(Critic):
         if self.joint:
             h = torch.cat([h, self.z_branch(z)], 1)
         return self.out(h).squeeze(1)
+
+
+@attrs.frozen(kw_only=True)
+class DCGANOptions:
+    """Options shared by the CIFAR and CelebA architectures (spec 3.3-3.4, 7)."""
+
+    latent_dim: int = attrs.field(default=64, validator=attrs.validators.in_(range(1, 4097)))
+    decoder_noise: int = attrs.field(default=20, validator=attrs.validators.ge(0))
+    critic_dropout: float = attrs.field(default=0.2, validator=[attrs.validators.ge(0.0), attrs.validators.lt(1.0)])
+    critic_batch_norm: bool = True  # false for WGAN-GP, whose penalty assumes a per-sample critic
+
+
+class DCGANArch(Arch):
+    """Noise-input DCGAN nets with a U(-1, 1) prior: implicit decoder, so no explicit-decoder variant."""
+
+    Config = DCGANOptions
+    supports = frozenset({"explicit_encoder", "joint_critic", "x_critic"})
+
+    @property
+    def prior(self):
+        return Prior("uniform", self.config.latent_dim)

@@ -12,31 +12,18 @@
   dropout 0.2, linear logit. `critic_batch_norm=false` for WGAN-GP.
 """
 
-import attrs
 from torch import nn
 
-from genzoo.interfaces import Arch, Needs, Prior
+from genzoo.interfaces import Needs
 from genzoo.nn import xavier_init
 
-from ._blocks import ConvCritic, ConvDecoder, ConvEncoder, act, conv_stack, deconv, dense
+from ._blocks import ConvCritic, ConvDecoder, ConvEncoder, DCGANArch, act, conv_stack, deconv, dense
 
 
-class CelebADCGAN(Arch):
+class CelebADCGAN(DCGANArch):
     """Table 4: 6-conv noise-channel encoder, DCGAN decoder with 20-D noise, joint critic; 64x64x3, d_z 64."""
 
-    @attrs.frozen(kw_only=True)
-    class Config:
-        latent_dim: int = attrs.field(default=64, validator=attrs.validators.in_(range(1, 4097)))
-        decoder_noise: int = attrs.field(default=20, validator=attrs.validators.ge(0))
-        critic_dropout: float = attrs.field(default=0.2, validator=[attrs.validators.ge(0.0), attrs.validators.lt(1.0)])
-        critic_batch_norm: bool = True
-
-    supports = frozenset({"explicit_encoder", "joint_critic", "x_critic"})
     data_shape = (3, 64, 64)
-
-    @property
-    def prior(self):
-        return Prior("uniform", self.config.latent_dim)
 
     def build(self, needs: Needs):
         c = self.config

@@ -14,28 +14,20 @@
 import attrs
 from torch import nn
 
-from genzoo.interfaces import Arch, Needs, Prior
+from genzoo.interfaces import Needs
 from genzoo.nn import xavier_init
 
-from ._blocks import ConvCritic, ConvDecoder, ConvEncoder, act, conv_stack, deconv, dense
+from ._blocks import ConvCritic, ConvDecoder, ConvEncoder, DCGANArch, DCGANOptions, act, conv_stack, deconv, dense
 
 
-class CIFARDCGAN(Arch):
+class CIFARDCGAN(DCGANArch):
     """Table 5: noise-channel conv encoder, DCGAN decoder with 20-D noise, joint critic; 32x32x3, d_z 256."""
 
     @attrs.frozen(kw_only=True)
-    class Config:
+    class Config(DCGANOptions):
         latent_dim: int = attrs.field(default=256, validator=attrs.validators.in_(range(1, 4097)))
-        decoder_noise: int = attrs.field(default=20, validator=attrs.validators.ge(0))
-        critic_dropout: float = attrs.field(default=0.2, validator=[attrs.validators.ge(0.0), attrs.validators.lt(1.0)])
-        critic_batch_norm: bool = True
 
-    supports = frozenset({"explicit_encoder", "joint_critic", "x_critic"})
     data_shape = (3, 32, 32)
-
-    @property
-    def prior(self):
-        return Prior("uniform", self.config.latent_dim)
 
     def build(self, needs: Needs):
         c = self.config

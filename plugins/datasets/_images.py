@@ -75,3 +75,13 @@ def uint8_tensor(data: bytes, offset: int, shape: tuple[int, ...], path: Path) -
     if len(data) < offset + count:
         raise GenzooError(f"{path} is truncated: {len(data)} bytes, expected {offset + count}; download it again")
     return torch.frombuffer(bytearray(data[offset : offset + count]), dtype=torch.uint8).view(shape)
+
+
+def torchvision_download(name: str, root: Path) -> None:
+    """Let torchvision fetch a dataset into `root` (only when the user asked: data.download=true)."""
+    import torchvision.datasets
+
+    try:
+        getattr(torchvision.datasets, name)(str(root), download=True)
+    except Exception as exc:  # network failures come in many types
+        raise GenzooError(f"{name} download into {root} failed ({exc}); copy the files there by hand") from None

@@ -19,7 +19,7 @@ import torch
 
 from genzoo.errors import GenzooError
 
-from ._images import ImageDataset, data_roots, read_bytes
+from ._images import ImageDataset, data_roots, read_bytes, torchvision_download
 
 RECORD = 1 + 3 * 32 * 32
 HELP = "put cifar-10-batches-bin/ or cifar-10-batches-py/ from https://www.cs.toronto.edu/~kriz/cifar.html there"
@@ -61,12 +61,15 @@ class CIFAR10(ImageDataset):
     @attrs.frozen(kw_only=True)
     class Config:
         root: str | None = None
+        download: bool = False  # let torchvision fetch cifar-10-batches-py (needs a network)
 
     data_shape = (3, 32, 32)
     value_range = (-1.0, 1.0)
 
     def read(self, split):
         roots = data_roots(self.config.root, "cifar10")
+        if self.config.download:
+            torchvision_download("CIFAR10", roots[0])
         stem = "data_batch_" if split == "train" else "test_batch"
         for root in roots:
             folders = [root, *sorted(root.glob("cifar-10-batches-bin*"))]

@@ -19,7 +19,7 @@ import torch
 
 from genzoo.errors import GenzooError
 
-from ._images import ImageDataset, data_roots, find_file, read_bytes, uint8_tensor
+from ._images import ImageDataset, data_roots, find_file, read_bytes, torchvision_download, uint8_tensor
 
 IDX_FILES = {"train": ("train-images-idx3-ubyte", 60000), "test": ("t10k-images-idx3-ubyte", 10000)}
 MNIST_HELP = "download the four MNIST IDX files (e.g. with data.download=true when online) into ROOT/MNIST/raw"
@@ -51,18 +51,9 @@ class MNIST(ImageDataset):
     def read(self, split):
         roots = data_roots(self.config.root, "MNIST/raw")
         if self.config.download:
-            _torchvision_download(roots[1])
+            torchvision_download("MNIST", roots[1])
         name, _ = IDX_FILES[split]
         return read_idx_images(find_file(roots, [name], "mnist", MNIST_HELP))
-
-
-def _torchvision_download(root) -> None:
-    from torchvision.datasets import MNIST as TorchvisionMNIST
-
-    try:
-        TorchvisionMNIST(str(root), download=True)
-    except Exception as exc:  # network errors come in many types
-        raise GenzooError(f"mnist download into {root} failed ({exc}); copy the IDX files there by hand") from None
 
 
 def read_amat(path) -> torch.Tensor:
