@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("args", nargs="*", metavar="RECIPE_OR_KEY=VALUE")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR with its own config")
+    sample = sub.add_parser("sample", help="draw samples from a trained model into a picture")
+    sample.add_argument("name", metavar="MODEL", help="a model folder (e.g. RUN_DIR/export), Hub repo id or zoo alias")
+    sample.add_argument("args", nargs="*", metavar="n=64 out=samples.png seed=0")
     show = sub.add_parser("list", help="list installed plugins and recipes")
     show.add_argument("kind", nargs="?", choices=KINDS)
     show.add_argument("--details", action="store_true", help="archs: data shape, prior and parameter counts")
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
+        if args.command == "sample":
+            return _sample(args)
         return _list(args.kind, args.details)
     except GenzooError as exc:
         print("genzoo: error: " + " ".join(str(exc).split()), file=sys.stderr)
@@ -75,8 +80,36 @@ def _train(args) -> int:
     shown = ", ".join(f"{k}={v:.4g}" for k, v in metrics.items() if isinstance(v, float) and k not in ("wall_time_s",))
     print(f"done: {run_dir}  ({shown}; {metrics['wall_time_s']:.1f} s on {metrics['device']})")
     print(f"  metrics: {run_dir / 'metrics.json'}")
+    print(f"  model:   {result['export']}  (genzoo sample {result['export']} n=64 out=grid.png)")
     for figure in result["figures"]:
         print(f"  picture: {figure}")
+    return 0
+
+
+def _sample(args) -> int:
+    import torch
+
+    from genzoo.config import parse_overrides, structure
+    from genzoo.hub import load
+    from genzoo.plots import sample_picture
+    from genzoo.registry import default_registry
+
+    import attrs
+
+    @attrs.frozen(kw_only=True)
+    class SampleOptions:
+        n: int = attrs.field(default=64, validator=attrs.validators.in_(range(1, 100_001)))
+        out: str = "samples.png"
+        seed: int = 0
+
+    options = structure(SampleOptions, parse_overrides(args.args), "sample")
+    model = load(args.name)
+    data = dict(model.data or {})
+    registry = default_registry()
+    dataset = registry.get("datasets", data.pop("name")).cls(structure(registry.get("datasets", model.data["name"]).cls.Config, data, "data")) if model.data else None
+    with torch.no_grad():
+        samples = model.sample(options.n, generator=torch.Generator().manual_seed(options.seed))
+    print(f"wrote {sample_picture(samples, dataset, options.out)}")
     return 0
 
 

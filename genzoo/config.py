@@ -103,6 +103,14 @@ class ResumeConfig:
 
 
 @attrs.frozen(kw_only=True)
+class HubConfig:
+    """Where the published weights of a recipe live, so its name works as a `genzoo.load` alias."""
+
+    repo_id: str | None = None
+    revision: str | None = None
+
+
+@attrs.frozen(kw_only=True)
 class Choice:
     """A registry entry picked by name, with its validated options."""
 
@@ -123,6 +131,7 @@ class RunConfig:
     eval: EvalConfig = EvalConfig()
     out: str | None = None
     resume: ResumeConfig = ResumeConfig()
+    hub: HubConfig = HubConfig()
     overwrite: bool = False
 
     def as_raw(self) -> dict:
@@ -143,7 +152,7 @@ def _plain(instance) -> dict:
     return attrs.asdict(instance, value_serializer=lambda _, __, v: list(v) if isinstance(v, tuple) else v)
 
 
-SECTION_CLASSES = {"train": TrainConfig, "optim": OptimConfig, "eval": EvalConfig, "resume": ResumeConfig}
+SECTION_CLASSES = {"train": TrainConfig, "optim": OptimConfig, "eval": EvalConfig, "resume": ResumeConfig, "hub": HubConfig}
 TOP_LEVEL_VALUES = {"out": str | None, "overwrite": bool}
 # Sections that may be given a plain value as a shorthand for one of their keys.
 SHORTHANDS = {"objective": "name", "arch": "name", "data": "name", "resume": "enabled"}

@@ -68,3 +68,26 @@ def image_grids(model, x_test: torch.Tensor, to_unit, out_dir: Path, step: int |
         save_image(grid, path)
         written.append((path, grid))
     return written
+
+
+def sample_picture(samples: torch.Tensor, dataset, path) -> Path:
+    """A grid of image samples (mapped to [0, 1] by the dataset), or a scatter plot of 2-D ones."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if samples.dim() == 4:
+        from torchvision.utils import save_image
+
+        to_unit = getattr(dataset, "to_unit", lambda x: x)
+        save_image(to_unit(samples).clamp(0, 1), path, nrow=8, padding=1)
+        return path
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.scatter(*samples[:, :2].T.cpu(), s=3)
+    ax.set_aspect("equal")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

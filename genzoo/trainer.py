@@ -22,13 +22,14 @@ from genzoo.config import build as config_build
 from genzoo.data import BatchStream, LoaderStream
 from genzoo.errors import GenzooError, TrainingDiverged
 from genzoo.evaluate import evaluate, write_metrics
+from genzoo.hub import export
 from genzoo.interfaces import LossOut, StepRatio
 from genzoo.model import JointModel
 from genzoo.runlog import RunLog
 
 # Keys that may differ between a run and its resumption: bookkeeping that cannot change the weights.
 RESUMABLE_CHANGES = (
-    "resume", "overwrite", "out", "eval", "train.steps", "train.progress", "train.tensorboard", "train.device",
+    "resume", "overwrite", "out", "eval", "hub", "train.steps", "train.progress", "train.tensorboard", "train.device",
     "train.log_every", "train.checkpoint_every", "train.keep_checkpoints", "train.picture_every",
     "train.divergence_retries", "train.retry_lr_factor",
 )
@@ -245,10 +246,11 @@ class Trainer:
             metrics.update({"steps": self.step, "wall_time_s": round(self.elapsed, 2), "device": str(self.device)})
             write_metrics(self.run_dir / "metrics.json", metrics)
             figures = self.pictures(log, None)
+            export(self.model, self.config, metrics, figures, self.run_dir / "export")
         finally:
             bar.close()
             log.close()
-        return {"metrics": metrics, "figures": [str(f.path) for f in figures]}
+        return {"metrics": metrics, "figures": [str(f.path) for f in figures], "export": str(self.run_dir / "export")}
 
     def pictures(self, log: RunLog, step: int | None) -> list:
         """The dataset's pictures of the current model (eval mode; draws use their own RNG)."""

@@ -1,0 +1,188 @@
+"""Trained models as Hugging Face Hub folders: model.safetensors + config.json + README.md.
+
+`GenzooModel` is the one model class for every objective x architecture. It uses
+huggingface_hub's `PyTorchModelHubMixin` for `save_pretrained` / `push_to_hub`, but loading goes
+through `load` only: safetensors files only (the mixin would fall back to unpickling
+`pytorch_model.bin`), strict tensor names and shapes, and a config checked key by key.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from safetensors import SafetensorError, safe_open
+
+import genzoo
+from genzoo.config import structure
+from genzoo.errors import GenzooError
+from genzoo.model import JointModel
+from genzoo.registry import default_registry
+
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+PICKLES = ("pytorch_model.bin", "model.bin", "model.pt", "model.pth", "model.ckpt")
+CONFIG_KEYS = {"objective", "arch", "data", "genzoo_version", "plugins"}
+
+
+class GenzooModel(
+    JointModel,
+    PyTorchModelHubMixin,
+    library_name="genzoo",
+    license="mit",
+    tags=["genzoo", "generative-model", "joint-distribution"],
+    paper_url="https://arxiv.org/abs/1709.01846",
+):
+    """Nets built from plugin names and options; `sample`, `encode`, `decode`, `reconstruct`, `critic_logit`."""
+
+    def __init__(self, objective: dict, arch: dict, data: dict | None = None):
+        registry = default_registry()
+        objective_cls = registry.get("objectives", objective["name"]).cls
+        arch_cls = registry.get("archs", arch["name"]).cls
+        options = {k: v for k, v in arch.items() if k != "name"}
+        built = arch_cls(structure(arch_cls.Config, options, f"arch({arch['name']})"))
+        encoder, decoder, critic = built.build(objective_cls.needs)
+        super().__init__(encoder, decoder, critic, built.prior)
+        self.data = data
+
+    @classmethod
+    def _from_pretrained(cls, *, model_id, revision=None, cache_dir=None, **_):
+        return load(model_id if revision is None else f"{model_id}@{revision}", cache_dir=cache_dir)
+
+
+def model_config(config) -> dict:
+    """config.json for a run: plugin names and options, and who provides each name."""
+    registry = default_registry()
+    plugins = {section: registry.get(kind, getattr(config, section).name).plugin
+               for section, kind in (("objective", "objectives"), ("arch", "archs"), ("data", "datasets"))}
+    return {"objective": config.objective.as_raw(), "arch": config.arch.as_raw(), "data": config.data.as_raw(),
+            "genzoo_version": genzoo.__version__, "plugins": plugins}
+
+
+def export(model: JointModel, config, metrics: dict, figures: list, folder: Path) -> Path:
+    """Write the Hub folder of a finished run: weights, config.json, model card, sample picture."""
+    from genzoo.model_card import render_card
+
+    folder = Path(folder)
+    meta = model_config(config)
+    hub_model = GenzooModel(objective=meta["objective"], arch=meta["arch"], data=meta["data"])
+    hub_model.load_state_dict(model.state_dict(), strict=True)
+    hub_model.save_pretrained(folder, config=meta)
+    picture = next((f for f in figures if Path(str(f.path)).name in ("samples.png", "toy.png")), None)
+    if picture is not None:
+        (folder / Path(str(picture.path)).name).write_bytes(Path(str(picture.path)).read_bytes())
+    (folder / "README.md").write_text(render_card(meta, config, metrics, picture and Path(str(picture.path)).name))
+    return folder
+
+
+def load(name: str | Path, *, cache_dir=None, device="cpu") -> GenzooModel:
+    """A model from a local folder, a Hub repo id (`org/name[@revision]`) or a zoo alias."""
+    folder = _resolve(str(name), cache_dir)
+    config = _read_config(folder / CONFIG)
+    weights = folder / WEIGHTS
+    if not weights.is_file():
+        pickled = [p for p in PICKLES if (folder / p).exists()]
+        why = f"only pickled weights ({', '.join(pickled)}), which genzoo never loads: unpickling can run code" if pickled else "no model.safetensors"
+        raise GenzooError(f"{folder}: {why}; re-export the weights as model.safetensors")
+    model = GenzooModel(objective=config["objective"], arch=config["arch"], data=config.get("data"))
+    try:
+        with safe_open(str(weights), framework="pt", device="cpu") as fh:
+            tensors = {key: fh.get_tensor(key) for key in fh.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise GenzooError(f"{weights} is not a valid safetensors file ({exc}); download or export it again") from None
+    _check_tensors(model, tensors, weights)
+    model.load_state_dict(tensors, strict=True)
+    return model.to(device).eval()
+
+
+def _check_tensors(model, tensors: dict, path: Path) -> None:
+    expected = model.state_dict()
+    missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise GenzooError(f"{path} does not match the model in config.json: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    for key, value in tensors.items():
+        if value.shape != expected[key].shape or value.dtype != expected[key].dtype:
+            raise GenzooError(
+                f"{path}: tensor {key} is {tuple(value.shape)} {value.dtype}, the model needs "
+                f"{tuple(expected[key].shape)} {expected[key].dtype}"
+            )
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise GenzooError(f"cannot read {path} ({exc})") from None
+    if not isinstance(config, dict) or not {"objective", "arch"} <= set(config):
+        raise GenzooError(f"{path} is not a genzoo model config (it needs 'objective' and 'arch')")
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise GenzooError(f"{path} has unknown keys {unknown}; it was written by another program or a newer genzoo")
+    registry = default_registry()
+    for section, kind in (("objective", "objectives"), ("arch", "archs")):
+        name = config[section].get("name") if isinstance(config[section], dict) else None
+        if name not in registry.entries[kind]:
+            provider = (config.get("plugins") or {}).get(section, "a plugin that is not installed")
+            raise GenzooError(f"{path} needs {section} {name!r}, provided by {provider}; install it (genzoo list {kind})")
+    return config
+
+
+def _resolve(name: str, cache_dir) -> Path:
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    repo_id, _, revision = name.partition("@")
+    if repo_id.count("/") != 1:
+        repo_id, revision = _alias(name)
+    return _snapshot(repo_id, revision or None, cache_dir)
+
+
+def _alias(name: str) -> tuple[str, str | None]:
+    recipes = default_registry().recipes()
+    if name not in recipes:
+        raise GenzooError(f"{name!r} is not a folder, a Hub repo id (org/name[@revision]) or a zoo alias (genzoo list recipes)")
+    from genzoo.config import load_yaml
+
+    hub = load_yaml(recipes[name]).get("hub") or {}
+    if "repo_id" not in hub:
+        raise GenzooError(f"zoo alias {name!r} names no Hub repository (its recipe has no hub.repo_id)")
+    return hub["repo_id"], hub.get("revision")
+
+
+def _snapshot(repo_id: str, revision: str | None, cache_dir) -> Path:
+    """The repo's config and weights from the local cache, or downloaded when online."""
+    from huggingface_hub import constants, hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    def fetch(local_only: bool) -> Path:
+        files = [hf_hub_download(repo_id, f, revision=revision, cache_dir=cache_dir, local_files_only=local_only) for f in (CONFIG, WEIGHTS)]
+        return Path(files[0]).parent
+
+    try:
+        return fetch(local_only=True)
+    except LocalEntryNotFoundError:
+        pass
+    where = f"{repo_id}" + (f"@{revision}" if revision else "")
+    if constants.HF_HUB_OFFLINE:
+        raise GenzooError(f"{where} is not in the local Hub cache and HF_HUB_OFFLINE is set; download it on a machine with network access")
+    if not _reachable(constants.ENDPOINT):
+        raise GenzooError(f"{where} is not in the local Hub cache and {constants.ENDPOINT} cannot be reached; connect, or copy the model folder here and load it by path")
+    try:
+        return fetch(local_only=False)
+    except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
+        raise GenzooError(f"cannot download {where}: {str(exc).splitlines()[0]}") from None
+
+
+def _reachable(endpoint: str, timeout: float = 3.0) -> bool:
+    """A quick TCP check, so an offline machine fails at once instead of after the client's retries."""
+    url = urlparse(endpoint)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
