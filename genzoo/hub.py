@@ -54,24 +54,26 @@ class GenzooModel(
         return load(model_id if revision is None else f"{model_id}@{revision}", cache_dir=cache_dir)
 
 
-def model_config(config) -> dict:
+def model_config(config, registry) -> dict:
     """config.json for a run: plugin names and options, and who provides each name."""
-    registry = default_registry()
     plugins = {section: registry.get(kind, getattr(config, section).name).plugin
                for section, kind in (("objective", "objectives"), ("arch", "archs"), ("data", "datasets"))}
     return {"objective": config.objective.as_raw(), "arch": config.arch.as_raw(), "data": config.data.as_raw(),
             "genzoo_version": genzoo.__version__, "plugins": plugins}
 
 
-def export(model: JointModel, config, metrics: dict, figures: list, folder: Path) -> Path:
-    """Write the Hub folder of a finished run: weights, config.json, model card, sample picture."""
+def export(model: JointModel, config, registry, metrics: dict, figures: list, folder: Path) -> Path:
+    """Write the Hub folder of a finished run (the files `GenzooModel.save_pretrained` writes, plus
+    the model card and a sample picture)."""
+    from safetensors.torch import save_model
+
     from genzoo.model_card import render_card
 
     folder = Path(folder)
-    meta = model_config(config)
-    hub_model = GenzooModel(objective=meta["objective"], arch=meta["arch"], data=meta["data"])
-    hub_model.load_state_dict(model.state_dict(), strict=True)
-    hub_model.save_pretrained(folder, config=meta)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = model_config(config, registry)
+    save_model(model, str(folder / WEIGHTS))
+    (folder / CONFIG).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     picture = next((f for f in figures if Path(str(f.path)).name in ("samples.png", "toy.png")), None)
     if picture is not None:
         (folder / Path(str(picture.path)).name).write_bytes(Path(str(picture.path)).read_bytes())

@@ -246,7 +246,7 @@ class Trainer:
             metrics.update({"steps": self.step, "wall_time_s": round(self.elapsed, 2), "device": str(self.device)})
             write_metrics(self.run_dir / "metrics.json", metrics)
             figures = self.pictures(log, None)
-            export(self.model, self.config, metrics, figures, self.run_dir / "export")
+            export(self.model, self.config, self.registry, metrics, figures, self.run_dir / "export")
         finally:
             bar.close()
             log.close()

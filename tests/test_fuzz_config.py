@@ -43,7 +43,7 @@ class ValidateOnly:
         genzoo.trainer.build_parts(config, registry)
 
     def fit(self):
-        return {"metrics": {"wall_time_s": 0.0, "device": "cpu"}, "figures": []}
+        return {"metrics": {"wall_time_s": 0.0, "device": "cpu"}, "figures": [], "export": "none"}
 
 
 def check(argv, capsys):
