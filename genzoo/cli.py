@@ -31,6 +31,15 @@ def _parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="draw samples from a trained model into a picture")
     sample.add_argument("name", metavar="MODEL", help="a model folder (e.g. RUN_DIR/export), Hub repo id or zoo alias")
     sample.add_argument("args", nargs="*", metavar="n=64 out=samples.png seed=0")
+    rec = sub.add_parser("reconstruct", help="encode and decode image files; writes originals beside reconstructions")
+    rec.add_argument("name", metavar="MODEL")
+    rec.add_argument("images", nargs="+", metavar="IMAGE")
+    rec.add_argument("--out", default="reconstructions.png")
+    push = sub.add_parser("push", help="upload a trained model to the Hugging Face Hub")
+    push.add_argument("source", metavar="RUN_DIR_OR_MODEL_DIR")
+    push.add_argument("--repo-id", required=True, help="org/name")
+    push.add_argument("--private", action="store_true")
+    push.add_argument("--revision", help="a branch to push to (created if needed)")
     show = sub.add_parser("list", help="list installed plugins and recipes")
     show.add_argument("kind", nargs="?", choices=KINDS)
     show.add_argument("--details", action="store_true", help="archs: data shape, prior and parameter counts")
@@ -47,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "sample":
             return _sample(args)
+        if args.command == "reconstruct":
+            return _reconstruct(args)
+        if args.command == "push":
+            from genzoo.hub import push
+
+            print(push(args.source, args.repo_id, private=args.private, revision=args.revision))
+            return 0
         return _list(args.kind, args.details)
     except GenzooError as exc:
         print("genzoo: error: " + " ".join(str(exc).split()), file=sys.stderr)
@@ -86,15 +102,41 @@ def _train(args) -> int:
     return 0
 
 
+def _model_and_dataset(name):
+    from genzoo.config import structure
+    from genzoo.hub import load
+    from genzoo.registry import default_registry
+
+    model = load(name)
+    if not model.data:
+        return model, None
+    options = dict(model.data)
+    cls = default_registry().get("datasets", options.pop("name")).cls
+    return model, cls(structure(cls.Config, options, "data"))
+
+
+def _reconstruct(args) -> int:
+    import torch
+
+    from genzoo.plots import reconstruction_picture, read_images
+
+    model, dataset = _model_and_dataset(args.name)
+    shape = tuple(model.eval().sample(1).shape[1:])
+    if len(shape) != 3 or dataset is None:
+        raise GenzooError("genzoo reconstruct works on image models; this model's data are not images")
+    x = dataset.to_model(read_images(args.images, shape))
+    with torch.no_grad():
+        rec = model.reconstruct(x, generator=torch.Generator().manual_seed(0))
+    print(f"wrote {reconstruction_picture(x, rec, dataset.to_unit, args.out)}")
+    return 0
+
+
 def _sample(args) -> int:
+    import attrs
     import torch
 
     from genzoo.config import parse_overrides, structure
-    from genzoo.hub import load
     from genzoo.plots import sample_picture
-    from genzoo.registry import default_registry
-
-    import attrs
 
     @attrs.frozen(kw_only=True)
     class SampleOptions:
@@ -103,10 +145,7 @@ def _sample(args) -> int:
         seed: int = 0
 
     options = structure(SampleOptions, parse_overrides(args.args), "sample")
-    model = load(args.name)
-    data = dict(model.data or {})
-    registry = default_registry()
-    dataset = registry.get("datasets", data.pop("name")).cls(structure(registry.get("datasets", model.data["name"]).cls.Config, data, "data")) if model.data else None
+    model, dataset = _model_and_dataset(args.name)
     with torch.no_grad():
         samples = model.sample(options.n, generator=torch.Generator().manual_seed(options.seed))
     print(f"wrote {sample_picture(samples, dataset, options.out)}")

@@ -81,6 +81,29 @@ def export(model: JointModel, config, registry, metrics: dict, figures: list, fo
     return folder
 
 
+def push(source: str | Path, repo_id: str, *, private: bool = False, revision: str | None = None) -> str:
+    """Upload an exported model folder (or a run folder's `export/`) to the Hub; returns the commit URL."""
+    from huggingface_hub import HfApi, constants
+    from huggingface_hub.errors import HfHubHTTPError
+
+    folder = Path(source)
+    folder = folder / "export" if (folder / "export" / CONFIG).is_file() else folder
+    load(folder)  # refuse to publish anything genzoo could not load back
+    if constants.HF_HUB_OFFLINE:
+        raise GenzooError("HF_HUB_OFFLINE is set: unset it to push")
+    if not _reachable(constants.ENDPOINT):
+        raise GenzooError(f"{constants.ENDPOINT} cannot be reached; push from a machine with network access")
+    api = HfApi(endpoint=constants.ENDPOINT)
+    try:
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        if revision:
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        info = api.upload_folder(repo_id=repo_id, folder_path=folder, revision=revision, commit_message="genzoo push")
+    except (HfHubHTTPError, OSError, ValueError) as exc:
+        raise GenzooError(f"push to {repo_id} failed: {str(exc).splitlines()[0]}") from None
+    return str(info)
+
+
 def load(name: str | Path, *, cache_dir=None, device="cpu") -> GenzooModel:
     """A model from a local folder, a Hub repo id (`org/name[@revision]`) or a zoo alias."""
     folder = _resolve(str(name), cache_dir)
@@ -164,16 +187,18 @@ def _snapshot(repo_id: str, revision: str | None, cache_dir) -> Path:
         files = [hf_hub_download(repo_id, f, revision=revision, cache_dir=cache_dir, local_files_only=local_only) for f in (CONFIG, WEIGHTS)]
         return Path(files[0]).parent
 
-    try:
-        return fetch(local_only=True)
-    except LocalEntryNotFoundError:
-        pass
     where = f"{repo_id}" + (f"@{revision}" if revision else "")
-    if constants.HF_HUB_OFFLINE:
-        raise GenzooError(f"{where} is not in the local Hub cache and HF_HUB_OFFLINE is set; download it on a machine with network access")
-    if not _reachable(constants.ENDPOINT):
-        raise GenzooError(f"{where} is not in the local Hub cache and {constants.ENDPOINT} cannot be reached; connect, or copy the model folder here and load it by path")
-    try:
+    pinned = revision is not None and len(revision) == 40 and all(c in "0123456789abcdef" for c in revision)
+    online = not constants.HF_HUB_OFFLINE and (pinned or _reachable(constants.ENDPOINT))
+    if pinned or not online:  # a commit never changes; offline, the cache is all there is
+        try:
+            return fetch(local_only=True)
+        except LocalEntryNotFoundError:
+            if constants.HF_HUB_OFFLINE:
+                raise GenzooError(f"{where} is not in the local Hub cache and HF_HUB_OFFLINE is set; download it on a machine with network access") from None
+            if not online or not _reachable(constants.ENDPOINT):
+                raise GenzooError(f"{where} is not in the local Hub cache and {constants.ENDPOINT} cannot be reached; connect, or copy the model folder here and load it by path") from None
+    try:  # online: the client checks the branch's current commit and reuses cached files
         return fetch(local_only=False)
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
         raise GenzooError(f"cannot download {where}: {str(exc).splitlines()[0]}") from None

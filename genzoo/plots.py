@@ -91,3 +91,32 @@ def sample_picture(samples: torch.Tensor, dataset, path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def read_images(paths, shape: tuple[int, int, int]) -> torch.Tensor:
+    """Image files as uint8 (N, C, H, W): converted to the model's channels and resized to its size."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    from genzoo.errors import GenzooError
+
+    channels, height, width = shape
+    images = []
+    for path in paths:
+        try:
+            image = Image.open(path).convert("L" if channels == 1 else "RGB").resize((width, height), Image.BICUBIC)
+        except (OSError, UnidentifiedImageError) as exc:
+            raise GenzooError(f"cannot read image {path} ({exc})") from None
+        array = np.asarray(image, dtype=np.uint8).reshape(height, width, channels)
+        images.append(torch.from_numpy(array.copy()).permute(2, 0, 1))
+    return torch.stack(images)
+
+
+def reconstruction_picture(x: torch.Tensor, rec: torch.Tensor, to_unit, path) -> Path:
+    """Originals in the first row, their reconstructions in the second."""
+    from torchvision.utils import save_image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(to_unit(torch.cat([x, rec])).clamp(0, 1), path, nrow=x.shape[0], padding=1)
+    return path

@@ -11,6 +11,7 @@ import yaml
 from safetensors.torch import load_file, save_file
 
 import genzoo
+import genzoo.hub
 from genzoo.errors import GenzooError
 from genzoo.hub import GenzooModel, load
 from genzoo.testing import compatible_pairs
@@ -151,3 +152,63 @@ def test_training_exports_a_model_with_a_card(tmp_path, capsys):
     assert f"{metrics['is']:.4g}" in card
     assert main(["sample", str(export), "n=100", "out=s.png"]) == 0
     assert Path("s.png").stat().st_size > 1000
+
+
+def test_push_then_load_by_repo_id_then_push_again_and_load_both_revisions(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.hub_server import serve
+
+    server, hub = serve()
+    env = {**os.environ, "HF_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}", "HF_HUB_OFFLINE": "0",
+           "HF_HOME": str(tmp_path / "hf"), "HF_HUB_DISABLE_TELEMETRY": "1"}
+    first, second = saved(tmp_path / "one", seed=0), saved(tmp_path / "two", seed=1)
+
+    def genzoo(*args):
+        proc = subprocess.run([sys.executable, "-m", "genzoo", *args], capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    def weights_via_load(name):
+        code = ("import genzoo, sys; m = genzoo.load(sys.argv[1]); "
+                "from safetensors.torch import save_file; save_file(m.state_dict(), sys.argv[2])")
+        out = tmp_path / "loaded.safetensors"
+        proc = subprocess.run([sys.executable, "-c", code, name, str(out)], capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return load_file(str(out))
+
+    def same(model, tensors):
+        return all(torch.equal(v, tensors[k]) for k, v in model.state_dict().items())
+
+    genzoo("push", str(tmp_path / "one"), "--repo-id", "genzoo/toy-test")
+    first_sha = hub.repos["genzoo/toy-test"]["branches"]["main"]
+    assert same(first, weights_via_load("genzoo/toy-test"))
+    genzoo("push", str(tmp_path / "two"), "--repo-id", "genzoo/toy-test")
+    assert hub.repos["genzoo/toy-test"]["branches"]["main"] != first_sha
+    assert same(second, weights_via_load("genzoo/toy-test@main"))
+    assert same(first, weights_via_load(f"genzoo/toy-test@{first_sha}"))
+    server.shutdown()
+
+
+def test_reconstruct_image_files_with_an_image_model(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from genzoo.cli import main
+
+    torch.manual_seed(0)
+    meta = {"objective": {"name": "svae_r"}, "arch": {"name": "mnist_conv"}, "data": {"name": "mnist"}}
+    GenzooModel(**meta).save_pretrained(tmp_path / "m", config=meta)
+    for i in range(3):
+        Image.fromarray(np.random.default_rng(i).integers(0, 256, (40, 30, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    images = [str(tmp_path / f"{i}.png") for i in range(3)]
+    assert main(["reconstruct", str(tmp_path / "m"), *images, "--out", "rec.png"]) == 0
+    assert Image.open("rec.png").size == (3 * 29 + 1, 2 * 29 + 1)
+
+
+def test_offline_push_fails_at_once(tmp_path):
+    saved(tmp_path / "m")
+    with pytest.raises(GenzooError, match="HF_HUB_OFFLINE is set: unset it to push"):
+        genzoo.hub.push(tmp_path / "m", "genzoo/x")
