@@ -16,7 +16,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line like every other genzoo error."""
 
     def error(self, message):
-        self.exit(2, f"genzoo: error: {message}; see `{self.prog} --help`\n")
+        self.exit(2, "genzoo: error: " + " ".join(f"{message}; see `{self.prog} --help`".split()) + "\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="draw samples from a trained model into a picture")
     sample.add_argument("name", metavar="MODEL", help="a model folder (e.g. RUN_DIR/export), Hub repo id or zoo alias")
     sample.add_argument("args", nargs="*", metavar="n=64 out=samples.png seed=0")
+    ev = sub.add_parser("eval", help="measure a trained model; writes metrics.json and refreshes its model card")
+    ev.add_argument("name", metavar="MODEL_OR_RUN")
+    ev.add_argument("args", nargs="*", metavar="metrics=mse,ais data.root=... ais.steps=...")
+    clf = sub.add_parser("train-classifier", help="train the MNIST classifier used for MNIST IS and FID")
+    clf.add_argument("dataset", choices=["mnist"])
+    clf.add_argument("args", nargs="*", metavar="data.root=... out=mnist-classifier.safetensors epochs=10")
     rec = sub.add_parser("reconstruct", help="encode and decode image files; writes originals beside reconstructions")
     rec.add_argument("name", metavar="MODEL")
     rec.add_argument("images", nargs="+", metavar="IMAGE")
@@ -57,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "sample":
             return _sample(args)
+        if args.command == "eval":
+            return _eval(args)
+        if args.command == "train-classifier":
+            return _train_classifier(args)
         if args.command == "reconstruct":
             return _reconstruct(args)
         if args.command == "push":
@@ -117,6 +127,78 @@ def _model_and_dataset(name):
     options = dict(model.data)
     cls = default_registry().get("datasets", options.pop("name")).cls
     return model, cls(structure(cls.Config, options, "data"))
+
+
+def _eval(args) -> int:
+    import json
+
+    from genzoo.config import parse_overrides, structure
+    from genzoo.evaluate import evaluate
+    from genzoo.hub import load
+    from genzoo.model_card import render_card
+    from genzoo.registry import default_registry
+
+    source = Path(args.name)
+    folder = source / "export" if (source / "export" / "config.json").is_file() else source
+    model = load(folder if folder.is_dir() else args.name)
+    patch = parse_overrides(args.args)
+    names = patch.pop("metrics", None)
+    data_options = {**(model.data or {}), **patch.pop("data", {})}
+    if "name" not in data_options:
+        raise GenzooError("the model's config names no dataset; give data.name=... (and data.root=...)")
+    registry = default_registry()
+    cls = registry.get("datasets", data_options.pop("name")).cls
+    dataset = cls(structure(cls.Config, data_options, "data"))
+    names = names.split(",") if isinstance(names, str) else list(names or dataset.default_metrics)
+    results = evaluate(model, dataset, names, registry, patch)
+    for key, detail in results["details"].items():
+        print(f"{key}: {detail['value']}  ({'; '.join(f'{k}={v}' for k, v in detail['protocol'].items())})")
+    if folder.is_dir():
+        path = folder / "metrics.json"
+        merged = json.loads(path.read_text()) if path.exists() else {"details": {}}
+        merged.update({k: v for k, v in results.items() if k != "details"})
+        merged.setdefault("details", {}).update(results["details"])
+        path.write_text(json.dumps(merged, indent=2, default=str) + "\n")
+        recipe_path = folder.parent / "config.yaml"
+        import yaml
+
+        recipe = yaml.safe_load(recipe_path.read_text()) if recipe_path.is_file() else json.loads((folder / "config.json").read_text())
+        picture = next((p.name for p in folder.glob("*.png")), None)
+        card = render_card(json.loads((folder / "config.json").read_text()), recipe, merged, picture)
+        (folder / "README.md").write_text(card)
+        print(f"wrote {path} and refreshed {folder / 'README.md'}")
+    return 0
+
+
+def _train_classifier(args) -> int:
+    import attrs
+
+    from genzoo.config import parse_overrides, structure
+    from genzoo.scores import inception_score
+    from genzoo_plugins.datasets.mnist import MNIST, MNISTConfig
+    from genzoo_plugins.metrics.mnist_classifier import load_classifier, train_classifier
+
+    @attrs.frozen(kw_only=True)
+    class ClassifierOptions:
+        data: dict = attrs.field(factory=dict)
+        out: str = "mnist-classifier.safetensors"
+        epochs: int = attrs.field(default=10, validator=attrs.validators.in_(range(1, 1001)))
+        seed: int = 0
+
+    options = structure(ClassifierOptions, parse_overrides(args.args), "train-classifier")
+    mnist = MNIST(structure(MNISTConfig, options.data, "data"))
+    result = train_classifier(mnist.raw("train"), mnist.labels("train"), mnist.raw("test"), mnist.labels("test"),
+                              Path(options.out), epochs=options.epochs, seed=options.seed)
+    classifier = load_classifier(result["path"])
+    import torch
+
+    with torch.no_grad():
+        probs = torch.cat([classifier(x)[1].softmax(1) for x in mnist.raw("test").split(1000)])
+    mean, std = inception_score(probs, 10)
+    print(f"test accuracy {result['test_accuracy']:.4f} (validation {result['validation_accuracy']:.4f}); "
+          f"IS of the real test set {mean:.3f} +- {std:.3f} (10,000 images, 10 splits)")
+    print(f"wrote {result['path']} (sha256 {result['sha256'][:12]}); use it with weights=PATH or $GENZOO_MNIST_CLASSIFIER")
+    return 0
 
 
 def _reconstruct(args) -> int:

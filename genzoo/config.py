@@ -176,7 +176,8 @@ def parse_value(text: str):
         try:
             return yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise GenzooError(f"cannot parse list {text!r}: {exc.problem}") from None
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise GenzooError(f"cannot parse list {text!r}: {problem}") from None
     return text
 
 
@@ -342,6 +343,8 @@ def build(raw: dict, registry) -> RunConfig:
         if "name" not in options:
             raise GenzooError(f"{section}.name is not set (example: {section}={registry.names(kind)[:1]})")
         name = options.pop("name")
+        if not isinstance(name, str):
+            raise GenzooError(f"{section}.name must be a plugin name, got {name!r} (see genzoo list {kind})")
         entry = registry.get(kind, name)
         kwargs[section] = Choice(name=name, options=structure(entry.cls.Config, options, f"{section}({name})"))
     for section, cls in SECTION_CLASSES.items():

@@ -9,8 +9,19 @@ from pathlib import Path
 import torch
 
 
-def evaluate(model, dataset, metric_names, registry) -> dict:
-    """{"key": value, ..., "details": {"key": {value, protocol, ...}}} for the named metrics."""
+def evaluate(model, dataset, metric_names, registry, options: dict | None = None) -> dict:
+    """{"key": value, ..., "details": {"key": {value, protocol, ...}}} for the named metrics.
+
+    `options` maps a metric name to its raw options (validated against that metric's Config).
+    """
+    from genzoo.config import structure
+
+    options = options or {}
+    unknown = sorted(set(options) - set(metric_names))
+    if unknown:
+        from genzoo.errors import GenzooError
+
+        raise GenzooError(f"options given for {', '.join(unknown)}, which is not among the metrics run ({', '.join(metric_names)})")
     summary: dict = {}
     details: dict = {}
     was_training = model.training
@@ -18,7 +29,7 @@ def evaluate(model, dataset, metric_names, registry) -> dict:
     try:
         for name in metric_names:
             cls = registry.get("metrics", name).cls
-            result = cls()(model, dataset)
+            result = cls(structure(cls.Config, options.get(name), name))(model, dataset)
             key = getattr(cls, "key", name)
             summary[key] = None if math.isnan(result.value) else result.value
             details[key] = {"metric": name, "value": summary[key], "protocol": result.protocol, **result.extra}

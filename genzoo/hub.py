@@ -77,7 +77,8 @@ def export(model: JointModel, config, registry, metrics: dict, figures: list, fo
     picture = next((f for f in figures if Path(str(f.path)).name in ("samples.png", "toy.png")), None)
     if picture is not None:
         (folder / Path(str(picture.path)).name).write_bytes(Path(str(picture.path)).read_bytes())
-    (folder / "README.md").write_text(render_card(meta, config, metrics, picture and Path(str(picture.path)).name))
+    (folder / "README.md").write_text(render_card(meta, config.as_raw(), metrics, picture and Path(str(picture.path)).name))
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
     return folder
 
 

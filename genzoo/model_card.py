@@ -7,7 +7,7 @@ import yaml
 DATASET_IDS = {"mnist": "mnist", "binarized_mnist": "mnist", "cifar10": "cifar10", "celeba": "celeba"}
 
 
-def render_card(meta: dict, config, metrics: dict, picture: str | None) -> str:
+def render_card(meta: dict, recipe: dict, metrics: dict, picture: str | None) -> str:
     objective, arch, data = meta["objective"]["name"], meta["arch"]["name"], meta["data"]["name"]
     header = {
         "library_name": "genzoo",
@@ -22,7 +22,7 @@ def render_card(meta: dict, config, metrics: dict, picture: str | None) -> str:
         "*Symmetric Variational Autoencoder and Connections to Adversarial Learning* (AISTATS 2018, arXiv:1709.01846).",
         "", "```python", "import genzoo", "", "model = genzoo.load(\"PATH_OR_REPO_ID\")",
         "x = model.sample(64)", "```", "",
-        "## Training recipe", "", "```yaml", yaml.safe_dump(config.as_raw(), sort_keys=False).strip(), "```", "",
+        "## Training recipe", "", "```yaml", yaml.safe_dump(recipe, sort_keys=False).strip(), "```", "",
         "## Evaluation", "",
         f"{metrics.get('steps', '?')} training iterations, {metrics.get('wall_time_s', '?')} s on {metrics.get('device', '?')}.", "",
         "| metric | value | protocol |", "|---|---|---|",

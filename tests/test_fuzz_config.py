@@ -1,6 +1,7 @@
 """Fuzzing the CLI's overrides and recipe files: never a traceback, never a hang; exit 0 or 2."""
 
 import itertools
+import os
 
 import attrs
 import yaml
@@ -13,6 +14,9 @@ from genzoo.config import ALIASES, SECTION_CLASSES
 from genzoo.registry import default_registry
 
 TRIED = itertools.count()
+# CI replays the same inputs every run (derandomized); GENZOO_FUZZ_RANDOM=1 GENZOO_FUZZ_EXAMPLES=5000 explores.
+EXAMPLES = int(os.environ.get("GENZOO_FUZZ_EXAMPLES", "400"))
+RANDOM = os.environ.get("GENZOO_FUZZ_RANDOM") == "1"
 
 
 def known_keys() -> list[str]:
@@ -55,7 +59,7 @@ def check(argv, capsys):
         assert err.startswith("genzoo: error: ") and len(err.splitlines()) == 1, (argv, err)
 
 
-@settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES, deadline=2000, derandomize=not RANDOM, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(overrides=st.lists(override, max_size=5))
 def test_fuzzed_overrides(overrides, capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(genzoo.trainer, "Trainer", ValidateOnly)
@@ -63,7 +67,7 @@ def test_fuzzed_overrides(overrides, capsys, monkeypatch, tmp_path):
     check(["train", *overrides, f"out={out}"], capsys)
 
 
-@settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES // 2, deadline=2000, derandomize=not RANDOM, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=st.one_of(
     text,
     st.dictionaries(st.sampled_from(["objective", "arch", "data", "train", "optim", "eval", "resume", "bogus"]),

@@ -143,7 +143,7 @@ def test_training_exports_a_model_with_a_card(tmp_path, capsys):
 
     assert main(["train", "steps=40", "out=run", "train.progress=false", "train.tensorboard=false"]) == 0
     export = tmp_path / "run" / "export"
-    assert sorted(p.name for p in export.iterdir()) == ["README.md", "config.json", "model.safetensors", "toy.png"]
+    assert sorted(p.name for p in export.iterdir()) == ["README.md", "config.json", "metrics.json", "model.safetensors", "toy.png"]
     card = (export / "README.md").read_text()
     header = yaml.safe_load(card.split("---")[1])
     assert header["library_name"] == "genzoo" and "arxiv:1709.01846" in header["tags"]

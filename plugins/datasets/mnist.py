@@ -22,6 +22,7 @@ from genzoo.errors import GenzooError
 from ._images import ImageDataset, data_roots, find_file, read_bytes, torchvision_download, uint8_tensor
 
 IDX_FILES = {"train": ("train-images-idx3-ubyte", 60000), "test": ("t10k-images-idx3-ubyte", 10000)}
+LABEL_FILES = {"train": "train-labels-idx1-ubyte", "test": "t10k-labels-idx1-ubyte"}
 MNIST_HELP = "download the four MNIST IDX files (e.g. with data.download=true when online) into ROOT/MNIST/raw"
 
 
@@ -34,6 +35,15 @@ def read_idx_images(path) -> torch.Tensor:
     if magic != 2051:
         raise GenzooError(f"{path} is not an IDX image file (magic {magic}, expected 2051)")
     return uint8_tensor(data, 16, (n, 1, rows, cols), path)
+
+
+def read_idx_labels(path) -> torch.Tensor:
+    """An IDX label file (magic 2049) as int64 (N,)."""
+    data = read_bytes(path)
+    if len(data) < 8 or struct.unpack(">I", data[:4])[0] != 2049:
+        raise GenzooError(f"{path} is not an IDX label file (expected magic 2049); download it again")
+    (n,) = struct.unpack(">I", data[4:8])
+    return uint8_tensor(data, 8, (n,), path).long()
 
 
 @attrs.frozen(kw_only=True)
@@ -54,6 +64,10 @@ class MNIST(ImageDataset):
             torchvision_download("MNIST", roots[1])
         name, _ = IDX_FILES[split]
         return read_idx_images(find_file(roots, [name], "mnist", MNIST_HELP))
+
+    def labels(self, split) -> torch.Tensor:
+        roots = data_roots(self.config.root, "MNIST/raw")
+        return read_idx_labels(find_file(roots, [LABEL_FILES[split]], "mnist labels", MNIST_HELP))
 
 
 def read_amat(path) -> torch.Tensor:

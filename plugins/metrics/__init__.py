@@ -5,6 +5,12 @@ from genzoo.registry import hookimpl
 
 @hookimpl
 def genzoo_metrics():
-    from . import mse, toy_is
+    from . import ais, fidelity, mse, toy_is
 
-    return {"mse": mse.ReconstructionMSE, "toy_is": toy_is.ToyInceptionScore}
+    return {
+        "mse": mse.ReconstructionMSE,
+        "toy_is": toy_is.ToyInceptionScore,
+        "is": fidelity.InceptionScore,
+        "fid": fidelity.FID,
+        "ais": ais.AISLogLikelihood,
+    }

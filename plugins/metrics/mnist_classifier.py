@@ -1,0 +1,146 @@
+"""The MNIST classifier behind the MNIST Inception Score (spec 5.2), and its torch-fidelity feature extractor.
+
+Architecture of the reference classifier: conv 5x5 32 (BN, ReLU) -> max-pool 2 -> conv 5x5 64 (ReLU)
+-> max-pool 2 -> FC 1024 (BN, ReLU) -> dropout 0.3 -> FC 10, on pixels scaled to [-0.5, 0.5].
+Trained with Adam 1e-4 decayed x0.95 per epoch, batch 50, on 55k images (5k held out for
+choosing the best epoch; 1/11 of smaller sets), with random rotations of up to 15 degrees and shifts of up to 2 pixels.
+Weights are saved as safetensors; the extractor's registered name carries their hash so that
+torch-fidelity's feature cache can never mix two classifiers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+from torch_fidelity.feature_extractor_base import FeatureExtractorBase
+
+from genzoo.errors import GenzooError
+
+
+class MNISTClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 32, 5, padding=2), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(64 * 7 * 7, 1024), nn.BatchNorm1d(1024), nn.ReLU(),
+        )
+        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(1024, 10))
+
+    def forward(self, pixels_u8: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 (N, 1, 28, 28) -> (1024 features, 10 logits)."""
+        features = self.body(pixels_u8.float() / 255.0 - 0.5)
+        return features, self.head(features)
+
+
+def _augment(x: torch.Tensor, generator) -> torch.Tensor:
+    """Random rotation (+-15 degrees) and shift (+-2 pixels) of a float batch."""
+    n = x.shape[0]
+    angle = (torch.rand(n, generator=generator) * 2 - 1) * torch.pi / 12
+    shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * (2 / 14)
+    theta = torch.stack([torch.cos(angle), -torch.sin(angle), shift[:, 0], torch.sin(angle), torch.cos(angle), shift[:, 1]], 1)
+    grid = F.affine_grid(theta.view(n, 2, 3), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, align_corners=False)
+
+
+def train_classifier(train_u8: torch.Tensor, labels: torch.Tensor, test_u8: torch.Tensor, test_labels: torch.Tensor,
+                     out: Path, epochs: int = 10, seed: int = 0, progress: bool = True) -> dict:
+    """Train, keep the best epoch on the 5k held-out images, save safetensors; return accuracies and the path."""
+    from tqdm.auto import tqdm
+
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    order = torch.randperm(train_u8.shape[0], generator=gen)
+    n_val = min(5000, max(1, train_u8.shape[0] // 11))
+    val_idx, fit_idx = order[:n_val], order[n_val:]
+    model = MNISTClassifier()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, 0.95)
+    best, best_state = -1.0, None
+    for epoch in range(epochs):
+        model.train()
+        batches = fit_idx[torch.randperm(fit_idx.numel(), generator=gen)].split(50)
+        for index in tqdm(batches, desc=f"classifier epoch {epoch + 1}/{epochs}", disable=not progress, leave=False):
+            x = _augment(train_u8[index].float(), gen).round().clamp(0, 255)
+            loss = F.cross_entropy(model(x)[1], labels[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        schedule.step()
+        accuracy = _accuracy(model, train_u8[val_idx], labels[val_idx])
+        if accuracy > best:
+            best, best_state = accuracy, {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    result = {"validation_accuracy": best, "test_accuracy": _accuracy(model, test_u8, test_labels), "epochs": epochs}
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out), metadata={k: str(v) for k, v in result.items()})
+    return {**result, "path": str(out), "sha256": file_hash(out)}
+
+
+@torch.no_grad()
+def _accuracy(model, x_u8, labels) -> float:
+    model.eval()
+    predictions = torch.cat([model(x)[1].argmax(1) for x in x_u8.split(1000)])
+    return (predictions == labels).double().mean().item()
+
+
+def file_hash(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_classifier(path) -> MNISTClassifier:
+    model = MNISTClassifier()
+    try:
+        model.load_state_dict(load_file(str(path)), strict=True)
+    except (OSError, RuntimeError, Exception) as exc:  # safetensors raises its own error type
+        raise GenzooError(f"{path} is not a genzoo MNIST classifier ({str(exc).splitlines()[0]}); train one with genzoo train-classifier") from None
+    return model.eval()
+
+
+class MNISTFeatures(FeatureExtractorBase):
+    """torch-fidelity extractor: 1024 penultimate features (FID) and 10 logits (IS)."""
+
+    def __init__(self, name, features_list, feature_extractor_weights_path=None, **kwargs):
+        super().__init__(name, features_list)
+        self.classifier = load_classifier(feature_extractor_weights_path)
+
+    @staticmethod
+    def get_provided_features_list():
+        return "features", "logits"
+
+    @staticmethod
+    def get_default_feature_layer_for_metric(metric):
+        return "logits" if metric == "isc" else "features"
+
+    @staticmethod
+    def can_be_compiled():
+        return False
+
+    @staticmethod
+    def get_dummy_input_for_compile():
+        return torch.zeros(1, 1, 28, 28, dtype=torch.uint8)
+
+    def forward(self, x):
+        features, logits = self.classifier(x[:, :1])
+        named = {"features": features, "logits": logits}
+        return tuple(named[name] for name in self.features_list)
+
+
+_registered: set[str] = set()
+
+
+def register(path) -> str:
+    """Register the classifier at `path` with torch-fidelity under a name that carries its hash."""
+    import torch_fidelity
+
+    name = f"genzoo-mnist-{file_hash(path)[:12]}"
+    if name not in _registered:
+        torch_fidelity.register_feature_extractor(name, MNISTFeatures)
+        _registered.add(name)
+    return name

@@ -1,0 +1,73 @@
+"""IS and FID through torch-fidelity with registered feature extractors; no network, no Inception weights."""
+
+import pytest
+import torch
+import torch_fidelity
+from safetensors.torch import save_file
+from torch_fidelity.feature_extractor_base import FeatureExtractorBase
+
+from genzoo.errors import GenzooError
+from genzoo_plugins.metrics.fidelity import feature_network, fidelity
+from genzoo_plugins.metrics.mnist_classifier import MNISTClassifier, register
+
+
+class BrightnessClass(FeatureExtractorBase):
+    """A stand-in classifier: the class is the image's brightness level (0-9), predicted with certainty."""
+
+    def __init__(self, name, features_list, **kwargs):
+        super().__init__(name, features_list)
+
+    @staticmethod
+    def get_provided_features_list():
+        return ("logits",)
+
+    @staticmethod
+    def get_default_feature_layer_for_metric(metric):
+        return "logits"
+
+    @staticmethod
+    def can_be_compiled():
+        return False
+
+    @staticmethod
+    def get_dummy_input_for_compile():
+        return torch.zeros(1, 1, 8, 8, dtype=torch.uint8)
+
+    def forward(self, x):
+        level = (x.float().mean((1, 2, 3)) / 25.6).floor().long().clamp(0, 9)
+        return (torch.nn.functional.one_hot(level, 10).float() * 50,)
+
+
+torch_fidelity.register_feature_extractor("test-brightness", BrightnessClass)
+
+
+def images_at_levels(levels):
+    return torch.stack([torch.full((1, 8, 8), int(25.6 * level + 5), dtype=torch.uint8) for level in levels])
+
+
+def test_confident_even_predictions_score_the_class_count_and_collapse_scores_one():
+    even = fidelity(images_at_levels(list(range(10)) * 20), None, "test-brightness", None, isc=True, fid=False, splits=2)
+    assert even["inception_score_mean"] == pytest.approx(10.0, rel=1e-3)
+    collapsed = fidelity(images_at_levels([3] * 200), None, "test-brightness", None, isc=True, fid=False, splits=2)
+    assert collapsed["inception_score_mean"] == pytest.approx(1.0, rel=1e-3)
+
+
+def test_fid_of_a_set_with_itself_is_zero_with_the_mnist_extractor(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "clf.safetensors"
+    save_file(MNISTClassifier().eval().state_dict(), str(path))
+    name = register(path)
+    assert name.startswith("genzoo-mnist-")
+    images = torch.randint(0, 256, (300, 1, 28, 28), dtype=torch.uint8)
+    other = torch.randint(0, 128, (300, 1, 28, 28), dtype=torch.uint8)
+    assert fidelity(images, images, name, str(path), isc=False, fid=True, splits=1)["frechet_inception_distance"] == pytest.approx(0.0, abs=1e-3)
+    assert fidelity(images, other, name, str(path), isc=False, fid=True, splits=1)["frechet_inception_distance"] > 0.1
+
+
+def test_missing_weights_fail_at_once(monkeypatch):
+    monkeypatch.delenv("GENZOO_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.delenv("GENZOO_MNIST_CLASSIFIER", raising=False)
+    with pytest.raises(GenzooError, match="genzoo never downloads it"):
+        feature_network("auto", None, (3, 32, 32))
+    with pytest.raises(GenzooError, match="genzoo train-classifier mnist"):
+        feature_network("auto", None, (1, 28, 28))
