@@ -13,7 +13,6 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
-import torch
 from huggingface_hub import PyTorchModelHubMixin
 from safetensors import SafetensorError, safe_open
 

@@ -320,16 +320,16 @@ def train(config: RunConfig, registry) -> tuple[Path, dict]:
             shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True)
         (run_dir / "config.yaml").write_text(dump(config))
-    for attempt in range(config.train.divergence_retries + 1):
+    attempt = 0
+    while True:
         try:
             return run_dir, trainer.fit()
         except TrainingDiverged as exc:
             if attempt == config.train.divergence_retries or not checkpoint.list_checkpoints(run_dir / "checkpoints"):
                 raise
-            factor = config.train.retry_lr_factor ** (attempt + 1)
-            print(f"warning: {exc}; retrying from the last checkpoint with learning rates x{factor:g}")
-            trainer.resume()
+            attempt += 1
+            print(f"warning: {exc}; retrying from the last checkpoint with learning rates x{config.train.retry_lr_factor ** attempt:g}")
+            trainer.resume()  # keeps the current (already lowered) learning rates
             for optimizer in trainer.optimizers.values():
                 for group in optimizer.param_groups:
-                    group["lr"] *= factor
-    raise AssertionError("unreachable")
+                    group["lr"] *= config.train.retry_lr_factor

@@ -117,3 +117,12 @@ class DCGANArch(Arch):
     @property
     def prior(self):
         return Prior("uniform", self.config.latent_dim)
+
+    def noise_channel_encoder(self, channels: list[int], kernel: int, flat: int, explicit: bool) -> ConvEncoder:
+        """[x, one U(-1, 1) noise channel] -> stride-2 convs -> FC 512 lReLU -> FC d_z tanh (spec 3.3-3.4).
+        The explicit variant (VAE) drops the noise channel and the tanh and gives mean and log-variance."""
+        d_z, image = self.config.latent_dim, self.data_shape
+        in_channels = image[0] + (0 if explicit else 1)
+        body = nn.Sequential(conv_stack([in_channels, *channels], kernel, True, "lrelu"), nn.Flatten(), *dense(flat, 512, False, "lrelu"))
+        head = nn.Linear(512, 2 * d_z) if explicit else nn.Sequential(nn.Linear(512, d_z), nn.Tanh())
+        return ConvEncoder(body, head, (d_z,) if explicit else (1, *image[1:]), explicit)

@@ -17,7 +17,7 @@ from torch import nn
 from genzoo.interfaces import Needs
 from genzoo.nn import xavier_init
 
-from ._blocks import ConvCritic, ConvDecoder, ConvEncoder, DCGANArch, act, conv_stack, deconv, dense
+from ._blocks import ConvCritic, ConvDecoder, DCGANArch, act, conv_stack, deconv, dense
 
 
 class CelebADCGAN(DCGANArch):
@@ -30,9 +30,7 @@ class CelebADCGAN(DCGANArch):
         d_z, explicit = c.latent_dim, needs.explicit_encoder
         encoder = None
         if needs.encoder:
-            body = nn.Sequential(conv_stack([3 if explicit else 4, 32, 64, 128, 128, 256, 512], 4, True, "lrelu"), nn.Flatten(), *dense(512, 512, False, "lrelu"))
-            head = nn.Linear(512, 2 * d_z) if explicit else nn.Sequential(nn.Linear(512, d_z), nn.Tanh())
-            encoder = ConvEncoder(body, head, (d_z,) if explicit else (1, 64, 64), explicit)
+            encoder = self.noise_channel_encoder([32, 64, 128, 128, 256, 512], 4, 512, explicit)
         fc = nn.Sequential(*dense(d_z + c.decoder_noise, 1024, True, "lrelu"), *dense(1024, 512 * 4 * 4, True, "lrelu"))
         layers = []
         for c_in, c_out in [(512, 256), (256, 128), (128, 64)]:

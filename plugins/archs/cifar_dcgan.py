@@ -17,7 +17,7 @@ from torch import nn
 from genzoo.interfaces import Needs
 from genzoo.nn import xavier_init
 
-from ._blocks import ConvCritic, ConvDecoder, ConvEncoder, DCGANArch, DCGANOptions, act, conv_stack, deconv, dense
+from ._blocks import ConvCritic, ConvDecoder, DCGANArch, DCGANOptions, act, conv_stack, deconv, dense
 
 
 class CIFARDCGAN(DCGANArch):
@@ -34,9 +34,7 @@ class CIFARDCGAN(DCGANArch):
         d_z, explicit = c.latent_dim, needs.explicit_encoder
         encoder = None
         if needs.encoder:
-            body = nn.Sequential(conv_stack([3 if explicit else 4, 32, 64, 128, 256], 5, True, "lrelu"), nn.Flatten(), *dense(256 * 2 * 2, 512, False, "lrelu"))
-            head = nn.Linear(512, 2 * d_z) if explicit else nn.Sequential(nn.Linear(512, d_z), nn.Tanh())
-            encoder = ConvEncoder(body, head, (d_z,) if explicit else (1, 32, 32), explicit)
+            encoder = self.noise_channel_encoder([32, 64, 128, 256], 5, 256 * 2 * 2, explicit)
         fc = nn.Sequential(*dense(d_z + c.decoder_noise, 512 * 4 * 4, True, "lrelu"))
         deconvs = nn.Sequential(
             deconv(512, 256), nn.BatchNorm2d(256), act("relu"), deconv(256, 128), nn.BatchNorm2d(128), act("relu"), deconv(128, 3)
