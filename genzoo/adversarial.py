@@ -43,6 +43,7 @@ class JointAdversarial(Objective):
 
     needs: ClassVar[Needs] = Needs(encoder=True, critic="joint")
     link: ClassVar[Link] = "identity"
+    stackable: ClassVar[tuple[str, ...]] = ("lam",)
 
     def _link(self) -> Link:
         return getattr(self.config, "link", self.link)
@@ -74,8 +75,7 @@ class JointAdversarial(Objective):
         adversarial = link(-f_q).mean() + link(f_p).mean()
         logs = {"adversarial": adversarial.detach()}
         loss = adversarial
-        lam = getattr(self.config, "lam", 0.0)
-        if lam > 0:
+        if getattr(self.config, "lam", 0.0) > 0:  # in a stack of runs: the stack's largest lam
             rec_x = reconstruction_error(model.decoder, x, z_hat, self.config.recon)
             logs["rec_x"] = rec_x.detach()
             cycle = rec_x
@@ -83,6 +83,6 @@ class JointAdversarial(Objective):
                 rec_z = (model.encode(x_tilde) - z).pow(2).mean()
                 logs["rec_z"] = rec_z.detach()
                 cycle = cycle + rec_z
-            loss = loss + lam * cycle
+            loss = loss + self.weight("lam") * cycle
         logs["generator"] = loss.detach()
         return LossOut(loss, logs)

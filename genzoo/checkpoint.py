@@ -47,6 +47,19 @@ def save(path: Path, tensors: dict[str, torch.Tensor], meta: dict) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
     save_file(cpu, str(tmp), metadata={"genzoo": json.dumps(meta)})
+    _publish(tmp, path)
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write a small text file so that readers see the old content or the new, never a part."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    _publish(tmp, path)
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    """fsync `tmp`, rename it over `path`, and fsync the folder so the rename survives a crash."""
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)

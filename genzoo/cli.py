@@ -1,4 +1,4 @@
-"""The `genzoo` command: train | list.  Errors a user can fix are one line and exit code 2."""
+"""The `genzoo` command: train | sweep | report | list | sample | eval | ....  Errors a user can fix are one line and exit code 2."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from genzoo.errors import GenzooError
 
-KINDS = ("objectives", "archs", "datasets", "metrics", "recipes")
+KINDS = ("objectives", "archs", "datasets", "metrics", "recipes", "sweeps")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,6 +29,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("args", nargs="*", metavar="RECIPE_OR_KEY=VALUE")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR with its own config")
+    sweep = sub.add_parser(
+        "sweep",
+        help="train a grid of runs in parallel; resumable; writes SWEEP_DIR/results.csv",
+        description="genzoo sweep SWEEP [workers=N engine=stacked|trainer max_stack=N out=DIR] [key=value ...]",
+    )
+    sweep.add_argument("spec", metavar="SWEEP", help="a sweep file (zoo_configs/toy-fig3.yaml) or a sweep name (genzoo list sweeps)")
+    sweep.add_argument("args", nargs="*", metavar="KEY=VALUE")
+    report = sub.add_parser("report", help="draw a sweep's histograms and mean/std table (the paper's Fig. 3)")
+    report.add_argument("sweep_dir", metavar="SWEEP_DIR")
+    report.add_argument("args", nargs="*", metavar="series=objective panels=objective.lam")
     sample = sub.add_parser("sample", help="draw samples from a trained model into a picture")
     sample.add_argument("name", metavar="MODEL", help="a model folder (e.g. RUN_DIR/export), Hub repo id or zoo alias")
     sample.add_argument("args", nargs="*", metavar="n=64 out=samples.png seed=0")
@@ -61,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
+        if args.command == "sweep":
+            return _sweep(args)
+        if args.command == "report":
+            return _report(args)
         if args.command == "sample":
             return _sample(args)
         if args.command == "eval":
@@ -87,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train(args) -> int:
+    from genzoo import distributed
     from genzoo.config import resolve
     from genzoo.registry import default_registry
     from genzoo.trainer import train
@@ -105,7 +120,14 @@ def _train(args) -> int:
         overrides += ["resume=true", f"out={args.resume}"]
     registry = default_registry()
     config = resolve(recipe, overrides, registry)
-    run_dir, result = train(config, registry)
+    try:
+        run_dir, result = train(config, registry)
+    except BaseException:
+        distributed.stop()
+        raise
+    distributed.stop(wait=True)
+    if not result:  # a process other than the first of a multi-process run: rank 0 reports
+        return 0
     metrics = result["metrics"]
     shown = ", ".join(f"{k}={v:.4g}" for k, v in metrics.items() if isinstance(v, float) and k not in ("wall_time_s",))
     print(f"done: {run_dir}  ({shown}; {metrics['wall_time_s']:.1f} s on {metrics['device']})")
@@ -113,6 +135,26 @@ def _train(args) -> int:
     print(f"  model:   {result['export']}  (genzoo sample {result['export']} n=64 out=grid.png)")
     for figure in result["figures"]:
         print(f"  picture: {figure}")
+    return 0
+
+
+def _sweep(args) -> int:
+    from genzoo.registry import default_registry
+    from genzoo.sweep import load_sweep, run_sweep
+
+    registry = default_registry()
+    sweep = load_sweep(args.spec, list(args.args), registry)
+    table = run_sweep(sweep, registry)
+    print(f"done: {len(sweep.runs)} runs; table: {table}  (pictures: genzoo report {table.parent})")
+    return 0
+
+
+def _report(args) -> int:
+    from genzoo.config import parse_overrides
+    from genzoo.report import report
+
+    for path in report(Path(args.sweep_dir), **parse_overrides(args.args)):
+        print(f"wrote {path}")
     return 0
 
 
@@ -252,8 +294,8 @@ def _list(kind: str | None, details: bool = False) -> int:
     registry = default_registry()
     for section in [kind] if kind else KINDS:
         print(f"{section}:")
-        if section == "recipes":
-            for name, path in registry.recipes().items():
+        if section in ("recipes", "sweeps"):
+            for name, path in getattr(registry, section)().items():
                 print(f"  {name:<16} {path}")
             continue
         for name in registry.names(section):

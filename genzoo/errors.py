@@ -11,3 +11,9 @@ class TrainingDiverged(GenzooError):
     """A loss became non-finite: the run stops, the last good checkpoint is kept."""
 
     exit_code = 3
+
+
+class Interrupted(GenzooError):
+    """Ctrl-C during long work whose finished parts are saved: exit code 130."""
+
+    exit_code = 130

@@ -8,6 +8,7 @@ few declared facts so that the trainer, the metrics and the objectives can stay 
 from __future__ import annotations
 
 import abc
+import contextlib
 import math
 from typing import ClassVar, Literal
 
@@ -15,14 +16,23 @@ import attrs
 import torch
 from torch import nn
 
+from genzoo import rng
+
 NoiseKind = Literal["normal", "uniform"]
 
 
 def draw(kind: NoiseKind, shape: tuple[int, ...], device, generator=None, dtype=None) -> torch.Tensor:
-    """Standard normal or U(-1, 1) samples: the two noise laws the paper's nets use."""
+    """Standard normal or U(-1, 1) samples: the two noise laws the paper's nets use.
+
+    The first axis is the batch; in multi-process training a draw without an explicit generator
+    covers the global batch and keeps this process's rows (genzoo.rng.global_batch_rows)."""
+    rows, keep = (shape[0], None) if generator is not None else rng.rows_to_draw(shape[0])
+    full = (rows, *shape[1:])
     if kind == "normal":
-        return torch.randn(shape, device=device, generator=generator, dtype=dtype)
-    return torch.rand(shape, device=device, generator=generator, dtype=dtype) * 2 - 1
+        out = torch.randn(full, device=device, generator=generator, dtype=dtype)
+    else:
+        out = torch.rand(full, device=device, generator=generator, dtype=dtype) * 2 - 1
+    return out if keep is None else out[keep]
 
 
 @attrs.frozen
@@ -152,9 +162,28 @@ class Objective(abc.ABC):
     Config: ClassVar[type] = attrs.make_class("NoOptions", {}, frozen=True)
     needs: ClassVar[Needs] = Needs()
     steps: ClassVar[StepRatio] = StepRatio()
+    # Options that enter the losses only as multipliers, read through `weight(name)`: runs that
+    # differ only in them can be trained as one stacked model (genzoo.batched).
+    stackable: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config=None):
         self.config = config if config is not None else self.Config()
+        self._stacked_weights: dict | None = None
+
+    def weight(self, name: str):
+        """The loss weight `name`: the config's value, or this run's value inside a stacked step."""
+        if self._stacked_weights is not None:
+            return self._stacked_weights[name]
+        return getattr(self.config, name)
+
+    @contextlib.contextmanager
+    def stacked_weights(self, values: dict):
+        """Within the block `weight(name)` returns `values[name]` (one run's slice of a stack)."""
+        self._stacked_weights = values
+        try:
+            yield self
+        finally:
+            self._stacked_weights = None
 
     def critic_loss(self, model, x: torch.Tensor) -> LossOut:
         raise TypeError(f"{type(self).__name__} trains no critic")

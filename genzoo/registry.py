@@ -135,11 +135,23 @@ class Registry:
         return ([Path(p) for p in extra.split(os.pathsep) if p] if extra else []) + dirs
 
     def recipes(self) -> dict[str, Path]:
+        """Named run configs for `genzoo train NAME`."""
+        return {name: path for name, path in self._config_files().items() if not _is_sweep(path)}
+
+    def sweeps(self) -> dict[str, Path]:
+        """Named grids of runs for `genzoo sweep NAME`: the files of the recipe folders with a `grid:`."""
+        return {name: path for name, path in self._config_files().items() if _is_sweep(path)}
+
+    def _config_files(self) -> dict[str, Path]:
         found: dict[str, Path] = {}
         for folder in self.recipe_dirs():
             for path in sorted(folder.glob("*.yaml")):
                 found.setdefault(path.stem, path)
         return found
+
+
+def _is_sweep(path: Path) -> bool:
+    return any(line.startswith("grid:") for line in path.read_text().splitlines())
 
 
 def unknown_name_message(what: str, name: str, known: list[str]) -> str:

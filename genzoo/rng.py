@@ -6,10 +6,35 @@ saved too, so plugins that use them resume exactly as well.
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import numpy as np
 import torch
+
+# (rank, world) while several processes share one global batch; see `global_batch_rows`.
+_rows: tuple[int, int] | None = None
+
+
+@contextlib.contextmanager
+def global_batch_rows(rank: int, world: int):
+    """Within the block, training draws (those without an explicit generator) are made for the
+    global batch of all `world` processes, and this process keeps its own rows: every rank's
+    generator stays in the same state, and results do not depend on the number of processes."""
+    global _rows
+    _rows = (rank, world) if world > 1 else None
+    try:
+        yield
+    finally:
+        _rows = None
+
+
+def rows_to_draw(n: int) -> tuple[int, slice | None]:
+    """How many rows to draw for a local batch of n, and which of them this process keeps."""
+    if _rows is None:
+        return n, None
+    rank, world = _rows
+    return n * world, slice(rank * n, (rank + 1) * n)
 
 
 def capture(tensors: dict, meta: dict, device: torch.device) -> None:

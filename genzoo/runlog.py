@@ -7,9 +7,10 @@ from pathlib import Path
 
 
 class RunLog:
-    def __init__(self, run_dir: Path, tensorboard: bool, resume_step: int | None = None):
+    def __init__(self, run_dir: Path, tensorboard: bool, resume_step: int | None = None, enabled: bool = True):
         self.path = Path(run_dir) / "metrics.jsonl"
-        if resume_step is not None:
+        self.enabled = enabled  # False on every process but the first of a multi-process run
+        if resume_step is not None and enabled:
             self._drop_rows_after(resume_step)
         self.writer = None
         if tensorboard:
@@ -26,6 +27,8 @@ class RunLog:
         self.path.write_text("".join(line + "\n" for line in kept))
 
     def scalars(self, step: int, values: dict[str, float]) -> None:
+        if not self.enabled:
+            return
         with self.path.open("a") as fh:
             fh.write(json.dumps({"step": step, **values}) + "\n")
         if self.writer is not None:

@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
 import genzoo
-from genzoo import checkpoint, rng
+from genzoo import checkpoint, distributed, precision, rng
 from genzoo.config import RunConfig, dump
 from genzoo.config import build as config_build
 from genzoo.data import BatchStream, LoaderStream
@@ -31,7 +32,7 @@ from genzoo.runlog import RunLog
 RESUMABLE_CHANGES = (
     "resume", "overwrite", "out", "eval", "hub", "train.steps", "train.progress", "train.tensorboard", "train.device",
     "train.log_every", "train.checkpoint_every", "train.keep_checkpoints", "train.picture_every",
-    "train.divergence_retries", "train.retry_lr_factor",
+    "train.divergence_retries", "train.retry_lr_factor", "train.compile", "train.channels_last",
 )
 
 
@@ -93,26 +94,52 @@ def make_stream(dataset, train_config, device):
 def make_optimizers(model: JointModel, optim, with_critic: bool) -> dict[str, torch.optim.Optimizer]:
     """Separate Adam optimizers for encoder + decoder and for the critic (spec 2.6)."""
     betas = (optim.beta1, optim.beta2)
-    optimizers = {"generator": torch.optim.Adam(model.generator_parameters(), lr=optim.lr, betas=betas)}
+    fused = model.device.type == "cuda" if optim.fused is None else optim.fused
+    optimizers = {"generator": torch.optim.Adam(model.generator_parameters(), lr=optim.lr, betas=betas, fused=fused)}
     if with_critic:
-        optimizers["critic"] = torch.optim.Adam(model.critic_parameters(), lr=optim.critic_lr or optim.lr, betas=betas)
+        optimizers["critic"] = torch.optim.Adam(model.critic_parameters(), lr=optim.critic_lr or optim.lr, betas=betas, fused=fused)
     return optimizers
 
 
+class SideLoss(nn.Module):
+    """One side's loss ("critic", or "generator" = encoder + decoder) as a module that owns only
+    that side's nets, so a DistributedDataParallel wrapper averages exactly their gradients.
+    The other side's nets are frozen whole while it runs."""
+
+    def __init__(self, objective, model: JointModel, side: str):
+        super().__init__()
+        self.objective, self.side = objective, side
+        nets = [model.critic] if side == "critic" else [model.encoder, model.decoder]
+        self.nets = nn.ModuleList([net for net in nets if net is not None])
+        self.__dict__["model"] = model  # not registered: the other side's weights are not this module's
+
+    def forward(self, x: torch.Tensor):
+        critic_side = self.side == "critic"
+        for net in (self.model.encoder, self.model.decoder):
+            if net is not None:
+                net.requires_grad_(not critic_side)
+        if self.model.critic is not None:
+            self.model.critic.requires_grad_(critic_side)
+        out = self.objective.critic_loss(self.model, x) if critic_side else self.objective.generator_loss(self.model, x)
+        return out.loss, out.logs
+
+
 def update(model: JointModel, objective, optimizers: dict, side: str, x: torch.Tensor) -> LossOut:
-    """One optimizer step of `side` ("critic" or "generator"), the other side frozen whole."""
-    critic_side = side == "critic"
-    for net in (model.encoder, model.decoder):
-        if net is not None:
-            net.requires_grad_(not critic_side)
-    if model.critic is not None:
-        model.critic.requires_grad_(critic_side)
-    out = objective.critic_loss(model, x) if critic_side else objective.generator_loss(model, x)
-    optimizer = optimizers[side]
+    """One fp32 step of `side` ("critic" or "generator") of a plain model, the other side frozen whole."""
+    loss, logs = SideLoss(objective, model, side)(x)
+    optimizers[side].zero_grad(set_to_none=True)
+    loss.backward()
+    optimizers[side].step()
+    return LossOut(loss, logs)
+
+
+def train_step(side_loss: nn.Module, optimizer, precision_: precision.Precision, side: str, x: torch.Tensor) -> dict:
+    """One optimizer step of one side under the run's precision; returns the loss's logs."""
+    with precision_.autocast():
+        loss, logs = side_loss(x)
     optimizer.zero_grad(set_to_none=True)
-    out.loss.backward()
-    optimizer.step()
-    return out
+    precision_.backward_and_step(side, loss, optimizer)
+    return logs
 
 
 class Trainer:
@@ -121,11 +148,25 @@ class Trainer:
         self.registry = registry
         self.run_dir = Path(run_dir)
         self.objective, self.arch, self.dataset = build_parts(config, registry)
-        self.device = pick_device(config.train.device)
+        self.topology = distributed.topology_from_env()
+        if self.topology is None:
+            self.device = pick_device(config.train.device)
+        else:
+            distributed.check_batch(config.train.batch_size, self.topology)
+            self.device = distributed.start(self.topology, config.train.device)
         torch.manual_seed(config.train.seed)
         self.model = build_model(self.arch, self.objective.needs).to(self.device)
+        if precision.use_channels_last(config.train.channels_last, self.model):
+            self.model.to(memory_format=torch.channels_last)
         self.ratio = step_ratio(config, self.objective)
         self.optimizers = make_optimizers(self.model, config.optim, with_critic=self.ratio.critic > 0)
+        self.sides = {side: SideLoss(self.objective, self.model, side) for side in self.optimizers}
+        if self.topology is not None:
+            self.sides = {side: distributed.wrap(loss, self.device, config.train.sync_batchnorm) for side, loss in self.sides.items()}
+        if config.train.compile:
+            precision.compile_nets(self.model)
+        self.precision = precision.Precision(config.train.precision, self.device, self.sides)
+        self.ema = precision.decoder_ema(self.model, config.train.ema) if config.train.ema else None
         try:
             self.stream = make_stream(self.dataset, config.train, self.device)
         except ValueError as exc:
@@ -133,13 +174,26 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0  # training seconds, summed over resumed sessions
 
+    @property
+    def is_main(self) -> bool:
+        """Only this process logs, draws pictures and writes files (rank 0, or the only process)."""
+        return self.topology is None or self.topology.is_main
+
     def train_iteration(self, x: torch.Tensor) -> dict:
+        x = distributed.own_rows(x, self.topology)
         logs: dict = {}
-        for _ in range(self.ratio.critic):
-            logs.update(update(self.model, self.objective, self.optimizers, "critic", x).logs)
-        for _ in range(self.ratio.generator):
-            logs.update(update(self.model, self.objective, self.optimizers, "generator", x).logs)
+        with rng.global_batch_rows(*((self.topology.rank, self.topology.world) if self.topology else (0, 1))):
+            for _ in range(self.ratio.critic):
+                logs.update(self._step("critic", x))
+            for _ in range(self.ratio.generator):
+                logs.update(self._step("generator", x))
+        distributed.broadcast_buffers(self.model, self.topology)
+        if self.ema is not None:
+            self.ema.update_parameters(self.model.decoder)
         return logs
+
+    def _step(self, side: str, x: torch.Tensor) -> dict:
+        return train_step(self.sides[side], self.optimizers[side], self.precision, side, x)
 
     # --- state -----------------------------------------------------------------------------
 
@@ -148,6 +202,9 @@ class Trainer:
         meta = {"step": self.step, "elapsed_s": self.elapsed, "genzoo_version": genzoo.__version__, "config": self.config.as_raw(), "optimizers": {}}
         for name, optimizer in self.optimizers.items():
             meta["optimizers"][name] = checkpoint.flatten_optimizer(name, optimizer, tensors)
+        if self.ema is not None:
+            tensors.update({f"ema.{k}": v for k, v in self.ema.state_dict().items()})
+        meta["grad_scalers"] = self.precision.state()
         rng.capture(tensors, meta, self.device)
         stream = self.stream.state_dict()
         tensors["rng.data"] = stream["epoch_start"]
@@ -164,6 +221,9 @@ class Trainer:
                 optimizer.load_state_dict(checkpoint.unflatten_optimizer(name, meta["optimizers"][name], tensors))
                 for group, kept in zip(optimizer.param_groups, hyper):
                     group.update(kept)
+            if self.ema is not None:
+                self.ema.load_state_dict({k[len("ema."):]: v for k, v in tensors.items() if k.startswith("ema.")})
+            self.precision.load_state(meta.get("grad_scalers", {}))
             rng.restore(tensors, meta, self.device)
             self.stream.load_state_dict({"epoch_start": tensors["rng.data"], "pos": meta["data_pos"]})
         except (RuntimeError, KeyError, ValueError) as exc:
@@ -219,8 +279,9 @@ class Trainer:
         """Train to `train.steps` iterations, checkpointing and logging; return final metrics."""
         cfg = self.config.train
         start = self.step
-        log = RunLog(self.run_dir, cfg.tensorboard, resume_step=start if start else None)
-        bar = _progress(cfg.steps, start, cfg.progress)
+        main = self.is_main
+        log = RunLog(self.run_dir, cfg.tensorboard and main, resume_step=start if start else None, enabled=main)
+        bar = _progress(cfg.steps, start, cfg.progress and main)
         began = time.perf_counter()
         logs: dict = {}
         try:
@@ -232,16 +293,22 @@ class Trainer:
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     values = {k: float(v) for k, v in logs.items()}
                     bad = [k for k, val in values.items() if not math.isfinite(val)]
+                    if not distributed.all_finite(not bad, self.topology):
+                        bad = bad or ["on another process"]
                     if bad:
                         raise TrainingDiverged(f"step {self.step}: loss {bad[0]} = {values[bad[0]]}; the last good checkpoint is kept in {self.run_dir / 'checkpoints'}")
                     log.scalars(self.step, values)
                     bar.set_postfix({k: f"{val:.3g}" for k, val in values.items()}, refresh=False)
-                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                if main and (self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps):
                     self.save_checkpoint()
-                if cfg.picture_every and self.step % cfg.picture_every == 0:
+                if main and cfg.picture_every and self.step % cfg.picture_every == 0:
                     self.pictures(log, self.step)
                 bar.update(1)
             bar.close()
+            if not main:
+                return {}
+            if self.ema is not None:  # samples, metrics and the exported model use the averaged decoder
+                self.model.decoder.load_state_dict(self.ema.module.state_dict())
             metrics = evaluate(self.model, self.dataset, self.config.eval.metrics or self.dataset.default_metrics, self.registry)
             metrics.update({"steps": self.step, "wall_time_s": round(self.elapsed, 2), "device": str(self.device)})
             write_metrics(self.run_dir / "metrics.json", metrics)
@@ -311,15 +378,26 @@ def train(config: RunConfig, registry) -> tuple[Path, dict]:
     A diverging run is retried `train.divergence_retries` times from its last checkpoint with
     learning rates scaled by `train.retry_lr_factor` each time.
     """
-    run_dir = run_dir_for(config)
-    trainer = Trainer(config, registry, run_dir)
+    topology = distributed.topology_from_env()
+    if topology is None or topology.is_main:
+        run_dir = run_dir_for(config)
+    else:
+        run_dir = Path(config.out) if config.out else None
+    trainer = Trainer(config, registry, run_dir or Path("."))  # joins the process group when launched by torchrun
+    if run_dir is None:  # the folder name carries rank 0's clock: take it from rank 0
+        names = [None]
+        torch.distributed.broadcast_object_list(names, src=0)
+        run_dir = trainer.run_dir = Path(names[0])
+    elif topology is not None and topology.is_main and not config.out:
+        torch.distributed.broadcast_object_list([str(run_dir)], src=0)
     if config.resume.enabled:
         trainer.resume()
-    else:
+    elif trainer.is_main:
         if run_dir.exists():
             shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True)
         (run_dir / "config.yaml").write_text(dump(config))
+    distributed.barrier(topology)
     attempt = 0
     while True:
         try:

@@ -23,3 +23,17 @@ def _isolated(tmp_path, monkeypatch):
 @pytest.fixture
 def registry():
     return genzoo.registry.default_registry()
+
+
+@pytest.fixture
+def mnist_amat_root(tmp_path):
+    """A folder with tiny binarized MNIST files in Larochelle's .amat format (64 random rows each)."""
+    import numpy as np
+
+    root = tmp_path / "amat"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        rows = (rng.random((64, 784)) < 0.2).astype(int)
+        (root / f"binarized_mnist_{split}.amat").write_text("\n".join(" ".join(map(str, r)) for r in rows) + "\n")
+    return root

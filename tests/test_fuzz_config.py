@@ -43,6 +43,8 @@ override = st.builds(lambda k, v: f"{k}={v}", st.one_of(st.sampled_from(KEYS), t
 class ValidateOnly:
     """Stands in for the trainer: validates the objective/arch/data combination, trains nothing."""
 
+    is_main = True
+
     def __init__(self, config, registry, run_dir):
         genzoo.trainer.build_parts(config, registry)
 
