@@ -31,6 +31,17 @@ def test_mixed_precision_steps_are_finite_and_fp16_scales_its_losses(precision, 
     assert all(state["scale"] > 0 for state in scalers.values())
 
 
+def test_gradient_penalty_is_computed_in_full_precision_under_fp16(tmp_path):
+    trainer = _finite_steps(["objective=wgan_gp", "precision=fp16", "arch.width=16"], tmp_path, iterations=1)
+    x = next(trainer.stream)
+    torch.manual_seed(0)
+    plain = trainer.objective.critic_loss(trainer.model, x).logs["gp"]
+    torch.manual_seed(0)
+    with torch.autocast("cpu", dtype=torch.float16):
+        mixed = trainer.objective.critic_loss(trainer.model, x).logs["gp"]
+    assert mixed.dtype == torch.float32 and torch.equal(mixed, plain)
+
+
 def test_mixed_precision_on_the_conv_nets(tmp_path, mnist_amat_root):
     _finite_steps([f"data.root={mnist_amat_root}", "precision=bf16", "batch_size=16"], tmp_path, 2, recipe="svae-r-mnist")
 

@@ -21,9 +21,12 @@ class WGANGP(Objective):
         d = model.critic_logit(torch.cat([x, fake]))
         d_real, d_fake = d.split(x.shape[0])
         alpha = torch.rand((x.shape[0],) + (1,) * (x.dim() - 1), device=x.device)
-        between = (x + alpha * (fake - x)).requires_grad_(True)
-        (grad,) = torch.autograd.grad(model.critic_logit(between).sum(), between, create_graph=True)
-        penalty = (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+        # The penalty's own gradient pass runs in full precision: under fp16 autocast it would
+        # underflow, and the gradient scaler only scales the final loss.
+        with torch.autocast(x.device.type, enabled=False):
+            between = (x + alpha * (fake.to(x.dtype) - x)).requires_grad_(True)
+            (grad,) = torch.autograd.grad(model.critic_logit(between).sum(), between, create_graph=True)
+            penalty = (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
         wasserstein = d_real.mean() - d_fake.mean()
         loss = -wasserstein + self.config.gp * penalty
         return LossOut(loss, {"critic": loss.detach(), "wasserstein": wasserstein.detach(), "gp": penalty.detach()})
