@@ -14,12 +14,17 @@ class EpochOrder:
     """A reshuffled permutation per epoch (last partial batch dropped), from a private CPU generator.
 
     Its state is the generator state at the start of the epoch plus the position inside it.
+    `part` = (rank, world): every process follows the same global batches and loads only its own
+    slice of each, so nothing depends on the number of processes but who computes which rows.
     """
 
-    def __init__(self, size: int, batch_size: int, seed: int):
+    def __init__(self, size: int, batch_size: int, seed: int, part: tuple[int, int] = (0, 1)):
         if batch_size > size:
             raise ValueError(f"batch_size {batch_size} is larger than the training set ({size} items)")
         self.size, self.batch_size = size, batch_size
+        rank, world = part
+        share = batch_size // world
+        self.own = slice(rank * share, (rank + 1) * share)
         self.generator = torch.Generator().manual_seed(seed)
         self.new_epoch()
 
@@ -33,11 +38,11 @@ class EpochOrder:
             self.new_epoch()
         index = self.order[self.pos : self.pos + self.batch_size]
         self.pos += self.batch_size
-        return index
+        return index[self.own]
 
     def remaining_batches(self) -> list[list[int]]:
         stop = self.size - self.size % self.batch_size
-        return [self.order[i : i + self.batch_size].tolist() for i in range(self.pos, stop, self.batch_size)]
+        return [self.order[i : i + self.batch_size][self.own].tolist() for i in range(self.pos, stop, self.batch_size)]
 
     def state_dict(self) -> dict:
         return {"epoch_start": self.epoch_start.clone(), "pos": self.pos}
@@ -52,9 +57,9 @@ class BatchStream:
     """Batches from one in-memory tensor (kept compact, e.g. uint8, on the training device);
     `transform` maps each batch to the model's range."""
 
-    def __init__(self, data: torch.Tensor, batch_size: int, seed: int, transform=None):
+    def __init__(self, data: torch.Tensor, batch_size: int, seed: int, transform=None, part: tuple[int, int] = (0, 1)):
         self.data = data
-        self.order = EpochOrder(data.shape[0], batch_size, seed)
+        self.order = EpochOrder(data.shape[0], batch_size, seed, part)
         self.transform = transform or (lambda batch: batch)
 
     def __iter__(self):
@@ -73,9 +78,9 @@ class BatchStream:
 class LoaderStream:
     """Batches of items decoded by DataLoader workers, in the order `EpochOrder` gives."""
 
-    def __init__(self, items, batch_size: int, seed: int, device, transform=None, workers: int = 2):
+    def __init__(self, items, batch_size: int, seed: int, device, transform=None, workers: int = 2, part: tuple[int, int] = (0, 1)):
         self.items, self.device, self.workers = items, device, workers
-        self.order = EpochOrder(len(items), batch_size, seed)
+        self.order = EpochOrder(len(items), batch_size, seed, part)
         self.transform = transform or (lambda batch: batch)
         self._batches = None
 

@@ -3,8 +3,8 @@
     torchrun --nproc_per_node=N -m genzoo train ...            # one machine
     torchrun --nnodes=M --node_rank=K --rdzv_endpoint=HOST:PORT --nproc_per_node=N -m genzoo train ...
 
-`train.batch_size` is the global batch. Every rank reads the same global batch and keeps its own
-rows, and draws its noise the same way (genzoo.rng.global_batch_rows), so all ranks' generators
+`train.batch_size` is the global batch. Every rank follows the same order of global batches and
+loads only its own rows of each (genzoo.data.EpochOrder), and draws its noise the same way (genzoo.rng.global_batch_rows), so all ranks' generators
 stay in step and a run's numbers do not depend on the number of processes, except through
 batch-norm statistics (per rank unless `train.sync_batchnorm=true`) and dropout masks. Each side
 (critic; encoder + decoder) is its own DistributedDataParallel module with its own Adam; a
@@ -68,13 +68,6 @@ def check_batch(batch_size: int, topology: Topology) -> int:
     if batch_size % topology.world:
         raise GenzooError(f"train.batch_size {batch_size} (the global batch) must be divisible by the {topology.world} processes")
     return batch_size // topology.world
-
-
-def own_rows(batch: torch.Tensor, topology: Topology | None) -> torch.Tensor:
-    if topology is None:
-        return batch
-    n = batch.shape[0] // topology.world
-    return batch[topology.rank * n : (topology.rank + 1) * n]
 
 
 def wrap(side_loss: nn.Module, device: torch.device, sync_batchnorm: bool) -> nn.Module:

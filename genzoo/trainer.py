@@ -81,14 +81,15 @@ def step_ratio(config: RunConfig, objective) -> StepRatio:
     return StepRatio(critic=critic, generator=generator)
 
 
-def make_stream(dataset, train_config, device):
-    """On-device batches from memory, or DataLoader workers for datasets too large for it."""
+def make_stream(dataset, train_config, device, part: tuple[int, int] = (0, 1)):
+    """On-device batches from memory, or DataLoader workers for datasets too large for it;
+    `part` = (rank, world) yields only this process's rows of each global batch."""
     items = dataset.items("train")
     if items is None:
         data = dataset.raw("train").to(device)
-        return BatchStream(data, train_config.batch_size, train_config.seed, dataset.to_model)
+        return BatchStream(data, train_config.batch_size, train_config.seed, dataset.to_model, part)
     workers = getattr(dataset.config, "workers", 2)
-    return LoaderStream(items, train_config.batch_size, train_config.seed, device, dataset.to_model, workers)
+    return LoaderStream(items, train_config.batch_size, train_config.seed, device, dataset.to_model, workers, part)
 
 
 def make_optimizers(model: JointModel, optim, with_critic: bool) -> dict[str, torch.optim.Optimizer]:
@@ -168,7 +169,7 @@ class Trainer:
         self.precision = precision.Precision(config.train.precision, self.device, self.sides)
         self.ema = precision.decoder_ema(self.model, config.train.ema) if config.train.ema else None
         try:
-            self.stream = make_stream(self.dataset, config.train, self.device)
+            self.stream = make_stream(self.dataset, config.train, self.device, self.part)
         except ValueError as exc:
             raise GenzooError(str(exc)) from None
         self.step = 0
@@ -179,10 +180,15 @@ class Trainer:
         """Only this process logs, draws pictures and writes files (rank 0, or the only process)."""
         return self.topology is None or self.topology.is_main
 
+    @property
+    def part(self) -> tuple[int, int]:
+        """(rank, world): which rows of each global batch this process computes."""
+        return (self.topology.rank, self.topology.world) if self.topology else (0, 1)
+
     def train_iteration(self, x: torch.Tensor) -> dict:
-        x = distributed.own_rows(x, self.topology)
+        """One iteration on this process's rows `x` of the global batch (what `self.stream` yields)."""
         logs: dict = {}
-        with rng.global_batch_rows(*((self.topology.rank, self.topology.world) if self.topology else (0, 1))):
+        with rng.global_batch_rows(*self.part):
             for _ in range(self.ratio.critic):
                 logs.update(self._step("critic", x))
             for _ in range(self.ratio.generator):

@@ -213,3 +213,17 @@ def test_celeba_streamed_by_dataloader_workers_matches_in_memory_and_resumes(tmp
     next(fresh)
     resumed.load_state_dict(fresh.state_dict())
     assert torch.equal(next(resumed), batches[1])
+
+
+def test_each_process_loads_only_its_rows_of_the_global_batch(tmp_path):
+    """Streams split by (rank, world) give, side by side, exactly the single-process batches."""
+    from genzoo.data import BatchStream, LoaderStream
+
+    data = torch.arange(40).reshape(40, 1)
+    whole = BatchStream(data, 8, seed=3)
+    halves = [BatchStream(data, 8, seed=3, part=(rank, 2)) for rank in range(2)]
+    loaded = [LoaderStream(list(data), 8, 3, torch.device("cpu"), workers=0, part=(rank, 2)) for rank in range(2)]
+    for _ in range(7):  # past an epoch boundary
+        batch = next(whole)
+        assert torch.equal(torch.cat([next(h) for h in halves]), batch)
+        assert torch.equal(torch.cat([next(s) for s in loaded]), batch)
