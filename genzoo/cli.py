@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -215,10 +216,10 @@ def _eval(args) -> int:
 def _train_classifier(args) -> int:
     import attrs
 
+    from genzoo.checkpoint import write_text_atomically
     from genzoo.config import parse_overrides, structure
-    from genzoo.scores import inception_score
     from genzoo_plugins.datasets.mnist import MNIST, MNISTConfig
-    from genzoo_plugins.metrics.mnist_classifier import load_classifier, train_classifier
+    from genzoo_plugins.metrics.mnist_classifier import describe, train_classifier
 
     @attrs.frozen(kw_only=True)
     class ClassifierOptions:
@@ -231,15 +232,13 @@ def _train_classifier(args) -> int:
     mnist = MNIST(structure(MNISTConfig, options.data, "data"))
     result = train_classifier(mnist.raw("train"), mnist.labels("train"), mnist.raw("test"), mnist.labels("test"),
                               Path(options.out), epochs=options.epochs, seed=options.seed)
-    classifier = load_classifier(result["path"])
-    import torch
-
-    with torch.no_grad():
-        probs = torch.cat([classifier(x)[1].softmax(1) for x in mnist.raw("test").split(1000)])
-    mean, std = inception_score(probs, 10)
-    print(f"test accuracy {result['test_accuracy']:.4f} (validation {result['validation_accuracy']:.4f}); "
-          f"IS of the real test set {mean:.3f} +- {std:.3f} (10,000 images, 10 splits)")
-    print(f"wrote {result['path']} (sha256 {result['sha256'][:12]}); use it with weights=PATH or $GENZOO_MNIST_CLASSIFIER")
+    record = {**describe(result["path"], mnist.raw("test"), mnist.labels("test")), "epochs": options.epochs,
+              "seed": options.seed, "validation_accuracy": result["validation_accuracy"]}
+    summary = Path(result["path"]).with_suffix(".json")
+    write_text_atomically(summary, json.dumps(record, indent=1) + "\n")
+    print(f"test accuracy {record['test_accuracy']:.4f} (validation {record['validation_accuracy']:.4f}); "
+          f"IS of the real test set {record['real_test_is']:.3f} +- {record['real_test_is_std']:.3f} (10,000 images, 10 splits)")
+    print(f"wrote {result['path']} (sha256 {result['sha256'][:12]}) and {summary}; use it with weights=PATH or $GENZOO_MNIST_CLASSIFIER")
     return 0
 
 

@@ -1,11 +1,13 @@
 """`genzoo eval` on a trained model, the AIS metric plugin, and the MNIST classifier trainer."""
 
 import json
+import struct
+from pathlib import Path
 
 import torch
 
 from genzoo.cli import main
-from genzoo_plugins.metrics.mnist_classifier import load_classifier, register, train_classifier
+from genzoo_plugins.metrics.mnist_classifier import describe, file_hash, load_classifier, register, train_classifier
 
 
 def test_eval_writes_metrics_with_protocols_and_refreshes_the_card(tmp_path):
@@ -32,3 +34,20 @@ def test_classifier_trains_saves_safetensors_and_registers(tmp_path):
     assert result["test_accuracy"] > 0.9
     assert load_classifier(tmp_path / "c.safetensors")(images[:3])[1].shape == (3, 10)
     assert register(tmp_path / "c.safetensors") == f"genzoo-mnist-{result['sha256'][:12]}"
+    record = describe(tmp_path / "c.safetensors", images[550:], labels[550:])
+    assert record["sha256"] == result["sha256"] and record["test_accuracy"] == result["test_accuracy"]
+    # Two well-separated classes in equal shares: the real-data IS approaches 2.
+    assert 1.5 < record["real_test_is"] <= 2.0 + 1e-6
+
+
+def test_train_classifier_command_keeps_a_record_next_to_the_weights(tmp_path):
+    gen = torch.Generator().manual_seed(1)
+    for prefix, n in (("train", 330), ("t10k", 100)):
+        labels = torch.randint(0, 2, (n,), generator=gen)
+        images = (labels[:, None, None] * 200 + torch.randint(0, 40, (n, 28, 28), generator=gen)).to(torch.uint8)
+        (tmp_path / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + images.numpy().tobytes())
+        (tmp_path / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.to(torch.uint8).numpy().tobytes())
+    assert main(["train-classifier", "mnist", f"data.root={tmp_path}", "epochs=1", "out=clf/c.safetensors"]) == 0
+    record = json.loads(Path("clf/c.json").read_text())
+    assert record["sha256"] == file_hash("clf/c.safetensors") and record["epochs"] == 1
+    assert 0.0 <= record["test_accuracy"] <= 1.0 and 1.0 <= record["real_test_is"] <= 2.0 + 1e-6

@@ -96,6 +96,19 @@ def _accuracy(model, x_u8, labels) -> float:
     return (predictions == labels).double().mean().item()
 
 
+@torch.no_grad()
+def describe(path, test_u8: torch.Tensor, test_labels: torch.Tensor) -> dict:
+    """What a classifier file scores on the real test set: the record kept next to it, so that
+    generated-sample IS/FID can be read against the real data's IS under the same network."""
+    from genzoo.scores import inception_score
+
+    classifier = load_classifier(path)
+    probs = torch.cat([classifier(x)[1].softmax(1) for x in test_u8.split(1000)])
+    mean, std = inception_score(probs, 10)
+    return {"sha256": file_hash(path), "test_accuracy": _accuracy(classifier, test_u8, test_labels),
+            "real_test_is": mean, "real_test_is_std": std, "real_test_is_protocol": f"{len(test_u8)} images, 10 splits"}
+
+
 def file_hash(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
