@@ -80,7 +80,7 @@ class TrainConfig:
     progress: bool = True
     tensorboard: bool = True
     precision: typing.Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast (+ GradScaler for fp16)
-    compile: bool = False  # torch.compile each net; pays off on GPUs, costs 35-60 s per shape on CPU
+    compile: bool = False  # torch.compile each net; meant for GPUs; on CPU compilation costs more than it gains
     channels_last: typing.Literal["auto", "on", "off"] = "auto"  # auto: on for conv nets
     ema: float = attrs.field(default=0.0, validator=[v.ge(0.0), v.lt(1.0)])  # decoder EMA decay; 0: off
     sync_batchnorm: bool = False  # multi-process (GPU): batch-norm statistics over the global batch
