@@ -13,6 +13,7 @@ import shutil
 import time
 from pathlib import Path
 
+import attrs
 import torch
 from torch import nn
 
@@ -398,6 +399,9 @@ def train(config: RunConfig, registry) -> tuple[Path, dict]:
         torch.distributed.broadcast_object_list([str(run_dir)], src=0)
     if config.resume.enabled:
         trainer.resume()
+        if trainer.is_main:  # the folder's config is what the run now trains with (e.g. more train.steps)
+            settled = attrs.evolve(config, resume=attrs.evolve(config.resume, enabled=False))
+            checkpoint.write_text_atomically(run_dir / "config.yaml", dump(settled))
     elif trainer.is_main:
         if run_dir.exists():
             shutil.rmtree(run_dir)

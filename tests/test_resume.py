@@ -27,6 +27,7 @@ def test_resume_matches_an_uninterrupted_run_bit_for_bit(registry, tmp_path, obj
     assert all(torch.equal(a[k], b[k]) for k in a)
     steps = [line for line in (part / "metrics.jsonl").read_text().splitlines()]
     assert len(steps) == 6, "resumed run must not repeat logged steps"
+    assert resolve(str(part / "config.yaml"), [], registry).train.steps == 30, "config.yaml keeps the settings resumed with"
 
 
 def test_resume_refuses_changed_hyperparameters(registry):
