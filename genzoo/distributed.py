@@ -64,10 +64,10 @@ def stop(wait: bool = False) -> None:
         dist.destroy_process_group()
 
 
-def check_batch(batch_size: int, topology: Topology) -> int:
+def check_batch(batch_size: int, topology: Topology) -> None:
+    """Every process computes an equal share of the global batch."""
     if batch_size % topology.world:
         raise GenzooError(f"train.batch_size {batch_size} (the global batch) must be divisible by the {topology.world} processes")
-    return batch_size // topology.world
 
 
 def wrap(side_loss: nn.Module, device: torch.device, sync_batchnorm: bool) -> nn.Module:
