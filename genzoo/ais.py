@@ -2,7 +2,13 @@
 
 Geometric path f_t(z) = p(z) p(x|z)^beta_t on the sigmoid schedule, one HMC transition per
 intermediate distribution (unit mass, L leapfrog steps, one shared step size adapted toward 0.65
-acceptance), K chains per image, every image x chain in one batch. The forward direction gives a
+acceptance), K chains per image, every image x chain in one batch.
+
+Step-size adaptation: "reference" is Wu et al.'s rule (a running acceptance rate, the step
+multiplied by 1.02 or 0.98 per transition), under which a step that starts at 0.01 can grow at
+most 2% per transition, so a short schedule (T = 100) never reaches a useful step. "fast", the
+default, moves log(step) by `adapt_rate` x (this transition's acceptance - target): the step
+tracks the changing target from the first transitions on, whatever the schedule's length. The forward direction gives a
 stochastic lower bound of log p(x); the reverse direction, started at an exact posterior sample
 (simulated data: z* ~ p(z), x ~ p(x|z*)), gives a stochastic upper bound (BDMC).
 """
@@ -10,7 +16,7 @@ stochastic lower bound of log p(x); the reverse direction, started at an exact p
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Literal
 
 import attrs
 import torch
@@ -23,9 +29,11 @@ class AISConfig:
     steps: int = attrs.field(default=1000, validator=attrs.validators.ge(2))  # T, distributions incl. both ends
     chains: int = attrs.field(default=16, validator=attrs.validators.ge(1))  # K per image
     leapfrog: int = attrs.field(default=10, validator=attrs.validators.ge(1))  # L
-    step_size: float = 0.01
-    target_accept: float = 0.65
+    step_size: float = attrs.field(default=0.01, validator=attrs.validators.gt(0.0))  # the initial step
+    target_accept: float = attrs.field(default=0.65, validator=[attrs.validators.gt(0.0), attrs.validators.lt(1.0)])
     schedule_r: float = 4.0
+    adaptation: Literal["fast", "reference"] = "fast"
+    adapt_rate: float = attrs.field(default=1.0, validator=attrs.validators.gt(0.0))  # "fast" only
 
 
 def sigmoid_schedule(steps: int, r: float = 4.0) -> torch.Tensor:
@@ -65,9 +73,18 @@ class _HMC:
         log_ratio = (u0 + 0.5 * p0.pow(2).sum(1)) - (u1 + 0.5 * p.pow(2).sum(1))
         uniform = torch.rand(log_ratio.shape, generator=self.generator, device=z.device, dtype=z.dtype)
         accept = torch.isfinite(log_ratio) & (uniform.log() < log_ratio)
-        self.accept_rate = 0.9 * self.accept_rate + 0.1 * accept.double().mean().item()
-        self.step_size = min(max(eps * (1.02 if self.accept_rate > self.config.target_accept else 0.98), 1e-4), 0.5)
+        self.adapt(accept.double().mean().item())
         return torch.where(accept[:, None], znew.detach(), z)
+
+    def adapt(self, accepted: float) -> None:
+        c = self.config
+        if c.adaptation == "reference":
+            self.accept_rate = 0.9 * self.accept_rate + 0.1 * accepted
+            factor = 1.02 if self.accept_rate > c.target_accept else 0.98
+        else:
+            self.accept_rate = accepted
+            factor = math.exp(c.adapt_rate * (accepted - c.target_accept))
+        self.step_size = min(max(self.step_size * factor, 1e-4), 0.5)
 
 
 def _log_mean_exp(w: torch.Tensor, chains: int) -> torch.Tensor:

@@ -99,9 +99,17 @@ class OptimConfig:
 
 @attrs.frozen(kw_only=True)
 class EvalConfig:
-    """What a finished run measures; `metrics` unset means the dataset's defaults."""
+    """What a finished run measures; `metrics` unset means the dataset's defaults.
+
+    `every` > 0 also measures during training, at the start and every `every` iterations, with
+    each metric's cheap protocol (its `cheap` options, e.g. IS on 2,000 samples): logged as
+    `cheap/<key>` to metrics.jsonl and TensorBoard and as rows of `eval-curve.jsonl`, never
+    mixed with the full-protocol numbers of metrics.json. `during` picks the metrics (unset:
+    those of the run that have a cheap protocol)."""
 
     metrics: tuple[str, ...] | None = None
+    every: int = attrs.field(default=0, validator=_non_negative)
+    during: tuple[str, ...] | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -238,9 +238,13 @@ class MetricResult:
 
 
 class Metric(abc.ABC):
-    """Scores a trained model on a dataset; registered by name like everything else."""
+    """Scores a trained model on a dataset; registered by name like everything else.
+
+    `cheap` holds the options of a protocol cheap enough to run during training (`eval.every`);
+    an empty mapping means the metric runs only on finished models."""
 
     Config: ClassVar[type] = attrs.make_class("NoOptions", {}, frozen=True)
+    cheap: ClassVar[dict] = {}
 
     def __init__(self, config=None):
         self.config = config if config is not None else self.Config()
@@ -290,6 +294,12 @@ class Dataset(abc.ABC):
 
     def load(self, split: Literal["train", "test"]) -> torch.Tensor:
         return self.to_model(self.raw(split))
+
+    def likelihood_test_set(self) -> tuple[torch.Tensor, str]:
+        """Held-out items for likelihood metrics (AIS), in the model's range, and what they are.
+        A dataset whose likelihoods are conventionally measured on other data overrides it
+        (grey MNIST: the fixed binarized test set, spec 5.1)."""
+        return self.load("test"), "test split"
 
     def items(self, split: Literal["train", "test"]):
         """A torch Dataset of compact items to decode in DataLoader workers, or None (the default)

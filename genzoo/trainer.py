@@ -175,6 +175,7 @@ class Trainer:
             raise GenzooError(str(exc)) from None
         self.step = 0
         self.elapsed = 0.0  # training seconds, summed over resumed sessions
+        self.during = during_training_metrics(config.eval, self.dataset, registry)
 
     @property
     def is_main(self) -> bool:
@@ -292,6 +293,8 @@ class Trainer:
         began = time.perf_counter()
         logs: dict = {}
         try:
+            if main and self.during and start == 0:
+                self.evaluate_cheaply(log)
             while self.step < cfg.steps:
                 logs = self.train_iteration(next(self.stream))
                 self.step += 1
@@ -310,6 +313,8 @@ class Trainer:
                     self.save_checkpoint()
                 if main and cfg.picture_every and self.step % cfg.picture_every == 0:
                     self.pictures(log, self.step)
+                if main and self.during and self.step % self.config.eval.every == 0:
+                    self.evaluate_cheaply(log)
                 bar.update(1)
             bar.close()
             if not main:
@@ -326,6 +331,13 @@ class Trainer:
             log.close()
         return {"metrics": metrics, "figures": [str(f.path) for f in figures], "export": str(self.run_dir / "export")}
 
+    def evaluate_cheaply(self, log: RunLog) -> None:
+        """The cheap protocols of `self.during` on the current weights; draws use the metrics' own
+        generators and batch-norm runs in eval mode, so training continues exactly as without it."""
+        options = {name: self.registry.get("metrics", name).cls.cheap for name in self.during}
+        results = evaluate(self.model, self.dataset, self.during, self.registry, options)
+        log.evaluation(self.step, self.step * self.config.train.batch_size / self.stream.order.size, results)
+
     def pictures(self, log: RunLog, step: int | None) -> list:
         """The dataset's pictures of the current model (eval mode; draws use their own RNG)."""
         self.model.eval()
@@ -336,6 +348,18 @@ class Trainer:
             self.model.train()
         log.images(self.step, figures)
         return figures
+
+
+def during_training_metrics(eval_config, dataset, registry) -> tuple[str, ...]:
+    """The metrics `eval.every` runs: `eval.during`, else the run's metrics that have a cheap protocol."""
+    if not eval_config.every:
+        return ()
+    if eval_config.during is None:
+        return tuple(n for n in eval_config.metrics or dataset.default_metrics if registry.get("metrics", n).cls.cheap)
+    for name in eval_config.during:
+        if not registry.get("metrics", name).cls.cheap:
+            raise GenzooError(f"eval.during names {name!r}, which has no cheap protocol to run during training; drop it from eval.during")
+    return tuple(eval_config.during)
 
 
 def _covered(key: str, allowed) -> bool:

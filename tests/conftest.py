@@ -26,14 +26,19 @@ def registry():
 
 
 @pytest.fixture
-def mnist_amat_root(tmp_path):
-    """A folder with tiny binarized MNIST files in Larochelle's .amat format (64 random rows each)."""
+def mnist_root(tmp_path):
+    """A folder with tiny MNIST files in their original formats: grey IDX images (64 random train and
+    test digits) and Larochelle's binarized .amat files (64 random rows each)."""
+    import struct
+
     import numpy as np
 
-    root = tmp_path / "amat"
+    root = tmp_path / "mnist-data"
     root.mkdir()
     rng = np.random.default_rng(0)
-    for split in ("train", "test"):
+    for split, prefix in (("train", "train"), ("test", "t10k")):
         rows = (rng.random((64, 784)) < 0.2).astype(int)
         (root / f"binarized_mnist_{split}.amat").write_text("\n".join(" ".join(map(str, r)) for r in rows) + "\n")
+        grey = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8)
+        (root / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, 64, 28, 28) + grey.tobytes())
     return root

@@ -72,7 +72,23 @@ def test_bernoulli_bounds_sandwich_the_truth_and_tighten_with_T():
         lower = ais(log_lik_for(x), 1, 6, config, seed=2)
         upper = ais(log_lik_for(x), 1, 6, config, seed=3, start=z_star)
         gaps[steps] = (exact - lower).mean().item(), (upper - exact).mean().item()
-        assert lower.mean() <= exact.mean() + 0.05 and upper.mean() >= exact.mean() - 0.05
+        # Both bounds hold in expectation only; over 6 items x 8 chains the mean's Monte Carlo error is
+        # about 0.05 nats (measured spread of per-item errors at T=100: 0.1-0.2), so allow three of it.
+        assert lower.mean() <= exact.mean() + 0.15 and upper.mean() >= exact.mean() - 0.15
     print("mean (truth - lower, upper - truth) by T:", {t: tuple(round(v, 3) for v in g) for t, g in gaps.items()})
     assert sum(gaps[1000]) < sum(gaps[10])
     assert sum(gaps[1000]) < 0.2
+
+
+def test_fast_step_adaptation_rescues_short_schedules():
+    """A 10-D latent with a sharp posterior: the reference rule (x1.02 per transition from 0.01) is
+    far off at T=100 and T=1000; the fast rule is close at T=1000 and much closer at T=100.
+    Measured (seed 1, 4 items): reference -35.3 / -1.9 nats, fast -11.6 / +0.07 nats below the truth."""
+    x, exact, log_lik_for, _ = linear_gaussian(d=10, D=40, s=0.1)
+    gap = {}
+    for steps in (100, 1000):
+        for mode in ("reference", "fast"):
+            lower = ais(log_lik_for(x), 10, 4, AISConfig(steps=steps, chains=16, adaptation=mode), seed=1)
+            gap[steps, mode] = (exact - lower).mean().item()
+    assert abs(gap[1000, "fast"]) < 0.5 and gap[1000, "reference"] > 1.0
+    assert gap[100, "fast"] < 0.5 * gap[100, "reference"]

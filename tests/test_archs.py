@@ -68,3 +68,39 @@ def test_wgan_gp_critic_has_no_batch_norm_when_asked(name, side):
     _, _, critic = cls(cls.Config(critic_batch_norm=False)).build(Needs(encoder=False, critic="x"))
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in critic.modules())
     assert critic(torch.zeros(2, cls.data_shape[0], side, side)).shape == (2,)
+
+
+def mnist_critic(**options):
+    from genzoo.config import structure
+    from genzoo.interfaces import Needs
+
+    cls = default_registry().get("archs", "mnist_conv").cls
+    torch.manual_seed(0)
+    return cls(structure(cls.Config, options, "arch")).build(Needs(encoder=True, critic="joint"))[2]
+
+
+def test_critic_switches_change_the_nets_as_the_authors_code_does():
+    base = mnist_critic()
+    no_first = mnist_critic(critic_first_bn=False)
+    assert sum(p.numel() for p in base.parameters()) - sum(p.numel() for p in no_first.parameters()) == bn(32)
+    noisy = mnist_critic(critic_noise=True)
+    assert sum(p.numel() for p in noisy.parameters()) - sum(p.numel() for p in base.parameters()) == 32 * 25 + 20 * 1024
+    leaky = mnist_critic(critic_activation="lrelu")
+    assert any(isinstance(m, torch.nn.LeakyReLU) for m in leaky.modules()) and not any(isinstance(m, torch.nn.ReLU) for m in leaky.modules())
+    x, z = torch.rand(8, 1, 28, 28), torch.randn(8, 64)
+    noisy.eval()
+    assert not torch.equal(noisy(x, z), noisy(x, z))  # fresh noise inputs per call
+
+
+def test_per_half_batch_norm_normalises_each_half_on_its_own():
+    joint, per_half = mnist_critic(critic_dropout=0.0), mnist_critic(critic_dropout=0.0, critic_bn_stats="per_half")
+    per_half.load_state_dict(joint.state_dict())
+    x, z = torch.rand(16, 1, 28, 28), torch.randn(16, 64)
+    x[8:] *= 0.1  # halves with very different statistics
+    f_per_half = per_half(x, z)
+    assert torch.allclose(f_per_half[:8], joint(x[:8], z[:8]), atol=1e-5)  # each half as if called alone
+    assert torch.allclose(f_per_half[8:], joint(x[8:], z[8:]), atol=1e-5)
+    assert not torch.allclose(f_per_half, joint(x, z), atol=1e-3)
+    per_half.load_state_dict(joint.state_dict())  # the same running statistics
+    per_half.eval(), joint.eval()
+    assert torch.allclose(per_half(x, z), joint(x, z))  # eval mode: running statistics, nothing split

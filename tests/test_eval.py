@@ -51,3 +51,35 @@ def test_train_classifier_command_keeps_a_record_next_to_the_weights(tmp_path):
     record = json.loads(Path("clf/c.json").read_text())
     assert record["sha256"] == file_hash("clf/c.safetensors") and record["epochs"] == 1
     assert 0.0 <= record["test_accuracy"] <= 1.0 and 1.0 <= record["real_test_is"] <= 2.0 + 1e-6
+    assert "binarized_test_is" not in record  # no binarized test file here
+    # With Larochelle's binarized test file beside the IDX files, record_only re-describes the same weights.
+    rows = (torch.rand(50, 784, generator=gen) < 0.3).int().tolist()
+    (tmp_path / "binarized_mnist_test.amat").write_text("\n".join(" ".join(map(str, r)) for r in rows) + "\n")
+    assert main(["train-classifier", "mnist", f"data.root={tmp_path}", "out=clf/c.safetensors", "record_only=true"]) == 0
+    again = json.loads(Path("clf/c.json").read_text())
+    assert again["sha256"] == record["sha256"] and again["epochs"] == 1 and again["real_test_is"] == record["real_test_is"]
+    assert 1.0 <= again["binarized_test_is"] <= 10.0 and "shuffled (seed 2919)" in again["binarized_test_is_protocol"]
+
+
+def test_ais_on_grey_mnist_uses_the_binarized_test_set_and_restores_grad_flags(tmp_path):
+    from genzoo.config import structure
+    from genzoo.hub import load
+    from genzoo.registry import default_registry
+
+    gen = torch.Generator().manual_seed(2)
+    for prefix, n in (("train", 128), ("t10k", 64)):
+        images = torch.randint(0, 256, (n, 28, 28), generator=gen).to(torch.uint8)
+        (tmp_path / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + images.numpy().tobytes())
+    rows = (torch.rand(40, 784, generator=gen) < 0.3).int().tolist()
+    (tmp_path / "binarized_mnist_test.amat").write_text("\n".join(" ".join(map(str, r)) for r in rows) + "\n")
+    assert main(["train", "objective=vae", "arch=mnist_conv", "data=mnist", f"data.root={tmp_path}", "steps=3", "batch_size=16",
+                 "out=run", "train.progress=false", "train.tensorboard=false", "train.picture_every=0"]) == 0
+    model = load("run/export")
+    registry = default_registry()
+    mnist = registry.get("datasets", "mnist").cls(structure(registry.get("datasets", "mnist").cls.Config, {"root": str(tmp_path)}, "data"))
+    first = next(model.decoder.parameters())
+    first.requires_grad_(False)
+    metric = registry.get("metrics", "ais").cls
+    result = metric(structure(metric.Config, {"steps": 5, "chains": 2, "items": 4, "progress": False}, "ais"))(model, mnist)
+    assert result.protocol["split"].startswith("binarized_mnist test set")
+    assert not first.requires_grad and all(p.requires_grad for p in list(model.decoder.parameters())[1:])

@@ -1,4 +1,4 @@
-"""A short sVAE-r run on the real binarized MNIST learns to reconstruct."""
+"""A short sVAE-r run on the real grey MNIST learns to reconstruct."""
 
 import json
 
@@ -13,7 +13,7 @@ from tests.test_datasets import SHARED_DATA, needs_shared
 @needs_shared
 @pytest.mark.slow
 def test_svae_r_mnist_reconstruction_beats_untrained(registry, tmp_path):
-    overrides = [f"data.root={SHARED_DATA}", "steps=300", "out=mnist", "train.progress=false", "train.picture_every=150"]
+    overrides = [f"data.root={SHARED_DATA}", "steps=300", "out=mnist", "train.progress=false", "train.picture_every=150", "eval.metrics=[mse]", "eval.every=0"]
     config = resolve("svae-r-mnist", overrides, registry)
     untrained = Trainer(config, registry, tmp_path / "unused")
     before = evaluate(untrained.model, untrained.dataset, ["mse"], registry)["mse"]

@@ -42,15 +42,15 @@ def test_gradient_penalty_is_computed_in_full_precision_under_fp16(tmp_path):
     assert mixed.dtype == torch.float32 and torch.equal(mixed, plain)
 
 
-def test_mixed_precision_on_the_conv_nets(tmp_path, mnist_amat_root):
-    _finite_steps([f"data.root={mnist_amat_root}", "precision=bf16", "batch_size=16"], tmp_path, 2, recipe="svae-r-mnist")
+def test_mixed_precision_on_the_conv_nets(tmp_path, mnist_root):
+    _finite_steps([f"data.root={mnist_root}", "precision=bf16", "batch_size=16"], tmp_path, 2, recipe="svae-r-mnist")
 
 
-def test_channels_last_is_automatic_for_conv_nets_only(tmp_path, mnist_amat_root):
-    conv = _finite_steps([f"data.root={mnist_amat_root}", "batch_size=16"], tmp_path / "conv", 1, recipe="svae-r-mnist")
+def test_channels_last_is_automatic_for_conv_nets_only(tmp_path, mnist_root):
+    conv = _finite_steps([f"data.root={mnist_root}", "batch_size=16"], tmp_path / "conv", 1, recipe="svae-r-mnist")
     weights = [p for p in conv.model.parameters() if p.dim() == 4]
     assert weights and all(p.is_contiguous(memory_format=torch.channels_last) for p in weights)
-    off = _finite_steps([f"data.root={mnist_amat_root}", "batch_size=16", "train.channels_last=off"], tmp_path / "off", 1, recipe="svae-r-mnist")
+    off = _finite_steps([f"data.root={mnist_root}", "batch_size=16", "train.channels_last=off"], tmp_path / "off", 1, recipe="svae-r-mnist")
     assert all(p.is_contiguous() for p in off.model.parameters())
 
 

@@ -6,6 +6,8 @@ side (padding (k-1)//2, rounding up as TF does), and a transposed conv doubles i
 
 from __future__ import annotations
 
+from typing import Literal
+
 import attrs
 import torch
 from torch import nn
@@ -17,12 +19,13 @@ def act(kind: str) -> nn.Module:
     return nn.LeakyReLU(0.2) if kind == "lrelu" else nn.ReLU()
 
 
-def conv_stack(channels: list[int], kernel: int, batch_norm: bool, activation: str) -> nn.Sequential:
-    """Stride-2 convs from channels[0] to channels[-1], each followed by BN (optional) and an activation."""
+def conv_stack(channels: list[int], kernel: int, batch_norm: bool, activation: str, first_batch_norm: bool = True) -> nn.Sequential:
+    """Stride-2 convs from channels[0] to channels[-1], each followed by BN (optional; `first_batch_norm`
+    false leaves it off the first conv, as DCGAN discriminators do) and an activation."""
     layers: list[nn.Module] = []
-    for c_in, c_out in zip(channels, channels[1:]):
+    for index, (c_in, c_out) in enumerate(zip(channels, channels[1:])):
         layers.append(nn.Conv2d(c_in, c_out, kernel, stride=2, padding=(kernel - 1) // 2))
-        if batch_norm:
+        if batch_norm and (index or first_batch_norm):
             layers.append(nn.BatchNorm2d(c_out))
         layers.append(act(activation))
     return nn.Sequential(*layers)
@@ -82,30 +85,78 @@ class ConvDecoder(Decoder):
         return torch.sigmoid(out) if self.output == "sigmoid" else torch.tanh(out)
 
 
-class ConvCritic(Critic):
-    """x-branch (convs, flattened) and, for a joint critic, a z-branch; concatenated, dropout, linear logit."""
+CRITIC_NOISE_DIMS = 20  # the reference code's noise vector beside z (spec 3.3)
 
-    def __init__(self, x_branch: nn.Module, x_features: int, z_branch: nn.Module | None, z_features: int, dropout: float):
+
+@attrs.frozen(kw_only=True)
+class CriticOptions:
+    """The critic switches of the image archs; the non-default values follow the authors' TF code
+    (spec 3.3, 3.5) and exist so that an ablation, not a guess, picks a recipe's critic."""
+
+    critic_dropout: float = attrs.field(default=0.2, validator=[attrs.validators.ge(0.0), attrs.validators.lt(1.0)])
+    critic_batch_norm: bool = True  # false for WGAN-GP, whose penalty assumes a per-sample critic
+    # joint: one batch-norm pass over [encoder pairs; decoder pairs], so f is a function of the pair
+    # (spec 3.5); per_half: each half normalised with its own statistics, as the TF code's two calls do.
+    critic_bn_stats: Literal["joint", "per_half"] = "joint"
+    critic_first_bn: bool = True  # false: no batch-norm after the first conv of the x-branch
+    critic_noise: bool = False  # one U(-1, 1) channel beside x and 20 U(-1, 1) values beside z
+
+    @property
+    def critic_noise_channels(self) -> int:
+        return 1 if self.critic_noise else 0
+
+    @property
+    def critic_noise_dims(self) -> int:
+        return CRITIC_NOISE_DIMS if self.critic_noise else 0
+
+    def critic(self, x_branch: nn.Module, x_features: int, z_branch: nn.Module | None, z_features: int) -> "ConvCritic":
+        return ConvCritic(x_branch, x_features, z_branch, z_features, self.critic_dropout,
+                          per_half=self.critic_bn_stats == "per_half", noise=self.critic_noise)
+
+
+class ConvCritic(Critic):
+    """x-branch (convs, flattened) and, for a joint critic, a z-branch; concatenated, dropout, linear logit.
+
+    `per_half`: in training mode every call is split into its two halves, each run on its own, so
+    batch-norm normalises them separately (the objectives call the critic on [q-pairs; p-pairs]).
+    `noise`: U(-1, 1) inputs beside x (one channel) and z (CRITIC_NOISE_DIMS values), fresh per call.
+    """
+
+    def __init__(self, x_branch: nn.Module, x_features: int, z_branch: nn.Module | None, z_features: int, dropout: float,
+                 per_half: bool = False, noise: bool = False):
         super().__init__()
         self.joint = z_branch is not None
         self.x_branch, self.z_branch = x_branch, z_branch
+        self.per_half, self.noise = per_half, noise
         self.out = nn.Sequential(nn.Dropout(dropout), nn.Linear(x_features + (z_features if self.joint else 0), 1))
 
     def forward(self, x, z=None):
+        if self.per_half and self.training and x.shape[0] % 2 == 0 and x.shape[0] > 2:
+            halves = zip(x.chunk(2), z.chunk(2) if self.joint else (None, None))
+            return torch.cat([self.logit(xh, zh) for xh, zh in halves])
+        return self.logit(x, z)
+
+    def logit(self, x, z=None):
+        if self.noise:
+            x = torch.cat([x, uniform_noise((x.shape[0], 1, *x.shape[2:]), x)], 1)
         h = self.x_branch(x).flatten(1)
         if self.joint:
+            if self.noise:
+                z = torch.cat([z, uniform_noise((z.shape[0], CRITIC_NOISE_DIMS), z)], 1)
             h = torch.cat([h, self.z_branch(z)], 1)
         return self.out(h).squeeze(1)
 
 
+def uniform_noise(shape, like: torch.Tensor) -> torch.Tensor:
+    return torch.rand(shape, device=like.device, dtype=like.dtype) * 2 - 1
+
+
 @attrs.frozen(kw_only=True)
-class DCGANOptions:
+class DCGANOptions(CriticOptions):
     """Options shared by the CIFAR and CelebA architectures (spec 3.3-3.4, 7)."""
 
     latent_dim: int = attrs.field(default=64, validator=attrs.validators.in_(range(1, 4097)))
     decoder_noise: int = attrs.field(default=20, validator=attrs.validators.ge(0))
-    critic_dropout: float = attrs.field(default=0.2, validator=[attrs.validators.ge(0.0), attrs.validators.lt(1.0)])
-    critic_batch_norm: bool = True  # false for WGAN-GP, whose penalty assumes a per-sample critic
 
 
 class DCGANArch(Arch):

@@ -9,7 +9,8 @@
   in the code).
 - Critic: x-branch conv 5x5 64, 128, 256, 512 (stride 2, BN, lReLU; 64 -> 4) then 2x2 average
   pooling (code) -> 2x2x512; z-branch FC 2048 lReLU (the table's "2046" is a typo); concatenated,
-  dropout 0.2, linear logit. `critic_batch_norm=false` for WGAN-GP.
+  dropout 0.2, linear logit. `critic_batch_norm=false` for WGAN-GP; the other critic switches
+  (batch-norm per half, none on the first conv, noise inputs) are in `CriticOptions`.
 """
 
 from torch import nn
@@ -17,7 +18,7 @@ from torch import nn
 from genzoo.interfaces import Needs
 from genzoo.nn import xavier_init
 
-from ._blocks import ConvCritic, ConvDecoder, DCGANArch, act, conv_stack, deconv, dense
+from ._blocks import ConvDecoder, DCGANArch, act, conv_stack, deconv, dense
 
 
 class CelebADCGAN(DCGANArch):
@@ -38,7 +39,7 @@ class CelebADCGAN(DCGANArch):
         decoder = ConvDecoder(fc, (512, 4, 4), nn.Sequential(*layers, deconv(64, 3)), "tanh", noise_dim=c.decoder_noise)
         critic = None
         if needs.critic:
-            x_branch = nn.Sequential(conv_stack([3, 64, 128, 256, 512], 5, c.critic_batch_norm, "lrelu"), nn.AvgPool2d(2))
-            z_branch = nn.Sequential(nn.Linear(d_z, 2048), nn.LeakyReLU(0.2)) if needs.critic == "joint" else None
-            critic = ConvCritic(x_branch, 512 * 2 * 2, z_branch, 2048, c.critic_dropout)
+            x_branch = nn.Sequential(conv_stack([3 + c.critic_noise_channels, 64, 128, 256, 512], 5, c.critic_batch_norm, "lrelu", c.critic_first_bn), nn.AvgPool2d(2))
+            z_branch = nn.Sequential(nn.Linear(d_z + c.critic_noise_dims, 2048), nn.LeakyReLU(0.2)) if needs.critic == "joint" else None
+            critic = c.critic(x_branch, 512 * 2 * 2, z_branch, 2048)
         return tuple(None if net is None else xavier_init(net) for net in (encoder, decoder, critic))

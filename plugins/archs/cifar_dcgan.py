@@ -8,7 +8,8 @@
   BN, ReLU) -> deconv 5x5 3, stride 2, tanh. Implicit (noise input), Gaussian around its output.
 - Critic: x-branch conv 5x5 64, 128, 256, 512 (stride 2, BN, lReLU as in the code; 32 -> 2) then
   2x2 average pooling (table); z-branch FC 512 ReLU (table; the code's 2048 lReLU is not used);
-  concatenated, dropout 0.2, linear logit. `critic_batch_norm=false` for WGAN-GP.
+  concatenated, dropout 0.2, linear logit. `critic_batch_norm=false` for WGAN-GP; the other critic switches
+  (batch-norm per half, none on the first conv, noise inputs) are in `CriticOptions`.
 """
 
 import attrs
@@ -17,7 +18,7 @@ from torch import nn
 from genzoo.interfaces import Needs
 from genzoo.nn import xavier_init
 
-from ._blocks import ConvCritic, ConvDecoder, DCGANArch, DCGANOptions, act, conv_stack, deconv, dense
+from ._blocks import ConvDecoder, DCGANArch, DCGANOptions, act, conv_stack, deconv, dense
 
 
 class CIFARDCGAN(DCGANArch):
@@ -42,7 +43,7 @@ class CIFARDCGAN(DCGANArch):
         decoder = ConvDecoder(fc, (512, 4, 4), deconvs, "tanh", noise_dim=c.decoder_noise)
         critic = None
         if needs.critic:
-            x_branch = nn.Sequential(conv_stack([3, 64, 128, 256, 512], 5, c.critic_batch_norm, "lrelu"), nn.AvgPool2d(2))
-            z_branch = nn.Sequential(nn.Linear(d_z, 512), nn.ReLU()) if needs.critic == "joint" else None
-            critic = ConvCritic(x_branch, 512, z_branch, 512, c.critic_dropout)
+            x_branch = nn.Sequential(conv_stack([3 + c.critic_noise_channels, 64, 128, 256, 512], 5, c.critic_batch_norm, "lrelu", c.critic_first_bn), nn.AvgPool2d(2))
+            z_branch = nn.Sequential(nn.Linear(d_z + c.critic_noise_dims, 512), nn.ReLU()) if needs.critic == "joint" else None
+            critic = c.critic(x_branch, 512, z_branch, 512)
         return tuple(None if net is None else xavier_init(net) for net in (encoder, decoder, critic))

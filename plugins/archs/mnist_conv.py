@@ -9,9 +9,13 @@ Choices where the table is silent or inconsistent (spec 3.2, 8.6, 8.7, 8.16):
 - The critic sees one image (the table's "two 28x28 images" is copied from Triangle-GAN): conv
   32 -> 64 -> 128 (5x5, stride 2, BN, ReLU; 28 -> 14 -> 7 -> 4) plus an FC-1024 ReLU z-branch,
   concatenated, dropout 0.2, linear logit. The x-only critic (GAN, WGAN-GP) is the x-branch
-  alone; `critic_batch_norm=false` removes its BN (the WGAN-GP recipe sets it).
+  alone; `critic_batch_norm=false` removes its BN (the WGAN-GP recipe sets it). The switches of
+  the authors' code (`CriticOptions`, and `critic_activation=lrelu`) are off by default; the
+  recipes set what the ablation in docs/critic-ablation.md chose.
 - Biases are kept on layers followed by BN; Xavier-uniform weights, zero biases.
 """
+
+from typing import Literal
 
 import attrs
 from torch import nn
@@ -19,17 +23,16 @@ from torch import nn
 from genzoo.interfaces import Arch, Needs, Prior
 from genzoo.nn import xavier_init
 
-from ._blocks import ConvCritic, ConvDecoder, ConvEncoder, conv_stack, deconv, dense
+from ._blocks import ConvDecoder, ConvEncoder, CriticOptions, act, conv_stack, deconv, dense
 
 
 class MNISTConv(Arch):
     """Table 3: conv encoder, deconv Bernoulli decoder, conv+FC joint critic; 28x28x1, d_z 64."""
 
     @attrs.frozen(kw_only=True)
-    class Config:
+    class Config(CriticOptions):
         latent_dim: int = attrs.field(default=64, validator=attrs.validators.in_(range(1, 4097)))
-        critic_dropout: float = attrs.field(default=0.2, validator=[attrs.validators.ge(0.0), attrs.validators.lt(1.0)])
-        critic_batch_norm: bool = True
+        critic_activation: Literal["relu", "lrelu"] = "relu"  # lrelu: slope 0.2 in both branches, as the authors' code
 
     supports = frozenset({"explicit_encoder", "explicit_decoder", "joint_critic", "x_critic"})
     data_shape = (1, 28, 28)
@@ -50,7 +53,8 @@ class MNISTConv(Arch):
         decoder = ConvDecoder(fc, (64, 7, 7), deconvs, "sigmoid")
         critic = None
         if needs.critic:
-            x_branch = conv_stack([1, 32, 64, 128], 5, self.config.critic_batch_norm, "relu")
-            z_branch = nn.Sequential(nn.Linear(d_z, 1024), nn.ReLU()) if needs.critic == "joint" else None
-            critic = ConvCritic(x_branch, 128 * 4 * 4, z_branch, 1024, self.config.critic_dropout)
+            c = self.config
+            x_branch = conv_stack([1 + c.critic_noise_channels, 32, 64, 128], 5, c.critic_batch_norm, c.critic_activation, c.critic_first_bn)
+            z_branch = nn.Sequential(nn.Linear(d_z + c.critic_noise_dims, 1024), act(c.critic_activation)) if needs.critic == "joint" else None
+            critic = c.critic(x_branch, 128 * 4 * 4, z_branch, 1024)
         return tuple(None if net is None else xavier_init(net) for net in (encoder, decoder, critic))

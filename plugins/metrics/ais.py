@@ -1,5 +1,7 @@
 """AIS log-likelihood of held-out items under an explicit decoder (spec 5.3), optionally with BDMC."""
 
+import contextlib
+
 import attrs
 import torch
 
@@ -24,7 +26,7 @@ class AISLogLikelihood(Metric):
         decoder = model.decoder
         if not decoder.explicit or model.prior.kind != "normal":
             raise GenzooError("metric ais needs an explicit decoder (log p(x|z) in closed form) and a standard normal prior")
-        test = dataset.load("test")
+        test, test_name = dataset.likelihood_test_set()
         order = torch.randperm(test.shape[0], generator=torch.Generator().manual_seed(c.seed))[: c.items]
         x = test[order].to(model.device)
         aisc = AISConfig(**{f.name: getattr(c, f.name) for f in attrs.fields(AISConfig)})
@@ -33,17 +35,14 @@ class AISLogLikelihood(Metric):
             reps = xs.repeat(c.chains, *([1] * (xs.dim() - 1)))
             return lambda z: log_likelihood(decoder, reps, z.to(reps.dtype)).double()
 
-        decoder.requires_grad_(False)  # AIS differentiates with respect to z only
-        try:
+        with frozen(decoder):  # AIS differentiates with respect to z only
             estimate = ais(log_lik_for(x), model.prior.dim, x.shape[0], aisc, seed=c.seed, device=model.device, progress=c.progress)
-        finally:
-            decoder.requires_grad_(True)
-        protocol = {"items": x.shape[0], "split": "test", "subset_seed": c.seed, "steps_T": c.steps, "chains_K": c.chains,
-                    "leapfrog_L": c.leapfrog, "schedule": f"sigmoid r={c.schedule_r}", "prior": "N(0, I)",
-                    "observation": decoder.observation, "bound": "stochastic lower"}
-        extra = {"std_over_items": estimate.std().item() if estimate.numel() > 1 else 0.0}
-        if c.bdmc:
-            extra.update(self._bdmc(model, aisc, c))
+            extra = {"std_over_items": estimate.std().item() if estimate.numel() > 1 else 0.0}
+            if c.bdmc:
+                extra.update(self._bdmc(model, aisc, c))
+        protocol = {"items": x.shape[0], "split": test_name, "subset_seed": c.seed, "steps_T": c.steps, "chains_K": c.chains,
+                    "leapfrog_L": c.leapfrog, "schedule": f"sigmoid r={c.schedule_r}", "step_size": f"{c.step_size} start, {c.adaptation} adaptation",
+                    "prior": "N(0, I)", "observation": decoder.observation, "bound": "stochastic lower"}
         return MetricResult(estimate.mean().item(), protocol, extra)
 
     @torch.no_grad()
@@ -65,3 +64,15 @@ class AISLogLikelihood(Metric):
             upper = ais(log_lik, model.prior.dim, c.bdmc, aisc, seed=c.seed + 3, device=model.device, start=z_star.double())
         return {"bdmc_items": c.bdmc, "bdmc_lower": lower.mean().item(), "bdmc_upper": upper.mean().item(),
                 "bdmc_gap": (upper - lower).mean().item()}
+
+
+@contextlib.contextmanager
+def frozen(module):
+    """No parameter of `module` requires grad inside the block; each flag is restored after it."""
+    flags = [(p, p.requires_grad) for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for param, flag in flags:
+            param.requires_grad_(flag)

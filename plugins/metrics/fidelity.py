@@ -48,7 +48,8 @@ def feature_network(kind: str, weights: str | None, data_shape) -> tuple[str, st
 
         path = weights or os.environ.get("GENZOO_MNIST_CLASSIFIER")
         if not path or not Path(path).is_file():
-            raise GenzooError("MNIST IS/FID need the classifier: run `genzoo train-classifier mnist data.root=...` and pass weights=PATH or set $GENZOO_MNIST_CLASSIFIER")
+            raise GenzooError("MNIST IS/FID need the classifier: run `genzoo train-classifier mnist data.root=...` and pass weights=PATH or set "
+                              "$GENZOO_MNIST_CLASSIFIER (or measure without them: eval.metrics=[mse] eval.every=0)")
         return register(path), path, 1, f"genzoo MNIST classifier sha256:{file_hash(path)[:12]}"
     path = weights or os.environ.get("GENZOO_INCEPTION_WEIGHTS")
     if not path or not Path(path).is_file():
@@ -97,6 +98,7 @@ class InceptionScore(_FidelityMetric):
     """exp(E KL(p(y|x) || p(y))) of generated samples, mean over splits (torch-fidelity's isc)."""
 
     key = "is"
+    cheap = {"samples": 2000}
 
     def __call__(self, model, dataset):
         extractor, weights, samples, _, _, protocol = self._inputs(model, dataset)

@@ -97,16 +97,28 @@ def _accuracy(model, x_u8, labels) -> float:
 
 
 @torch.no_grad()
-def describe(path, test_u8: torch.Tensor, test_labels: torch.Tensor) -> dict:
-    """What a classifier file scores on the real test set: the record kept next to it, so that
-    generated-sample IS/FID can be read against the real data's IS under the same network."""
+def describe(path, test_u8: torch.Tensor, test_labels: torch.Tensor, binarized_u8: torch.Tensor | None = None, seed: int = 2919) -> dict:
+    """What a classifier file scores on real test sets: the record kept next to it, so that
+    generated-sample IS/FID can be read against the real data's IS under the same network.
+    `binarized_u8` (0/1 values; sorted by class in Larochelle's file) is shuffled with `seed`."""
+    classifier = load_classifier(path)
+    mean, std = real_inception_score(classifier, test_u8)
+    record = {"sha256": file_hash(path), "test_accuracy": _accuracy(classifier, test_u8, test_labels),
+              "real_test_is": mean, "real_test_is_std": std, "real_test_is_protocol": f"{len(test_u8)} grey test images, 10 splits"}
+    if binarized_u8 is not None:
+        order = torch.randperm(len(binarized_u8), generator=torch.Generator().manual_seed(seed))
+        mean, std = real_inception_score(classifier, binarized_u8[order] * 255)
+        record.update({"binarized_test_is": mean, "binarized_test_is_std": std,
+                       "binarized_test_is_protocol": f"{len(binarized_u8)} images of the fixed binarized test set, shuffled (seed {seed}), 10 splits"})
+    return record
+
+
+def real_inception_score(classifier, images_u8: torch.Tensor) -> tuple[float, float]:
     from genzoo.scores import inception_score
 
-    classifier = load_classifier(path)
-    probs = torch.cat([classifier(x)[1].softmax(1) for x in test_u8.split(1000)])
-    mean, std = inception_score(probs, 10)
-    return {"sha256": file_hash(path), "test_accuracy": _accuracy(classifier, test_u8, test_labels),
-            "real_test_is": mean, "real_test_is_std": std, "real_test_is_protocol": f"{len(test_u8)} images, 10 splits"}
+    with torch.no_grad():
+        probs = torch.cat([classifier(x)[1].softmax(1) for x in images_u8.split(1000)])
+    return inception_score(probs, 10)
 
 
 def file_hash(path) -> str:
