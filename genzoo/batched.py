@@ -77,6 +77,7 @@ class StackedRuns:
     """R runs of one objective x arch x data, trained together; `fit` returns each run's metrics."""
 
     def __init__(self, configs: list[RunConfig], registry, device: torch.device, randomness: str = "different"):
+        from genzoo.budget import check_fits
         from genzoo.trainer import build_model, build_parts, make_stream, step_ratio
 
         if len({stack_key(c, registry) for c in configs}) != 1:
@@ -90,6 +91,7 @@ class StackedRuns:
         largest = max(configs, key=lambda c: [getattr(c.objective.options, n) for n in names])
         self.objective, self.arch, self.dataset = build_parts(largest, registry)
         self.ratio = step_ratio(first, self.objective)
+        check_fits(self.arch, self.objective.needs, first.train.batch_size, device, copies=len(configs))
         models = []
         for config in configs:
             torch.manual_seed(config.train.seed)  # the single-run trainer's initialisation

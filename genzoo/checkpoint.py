@@ -8,6 +8,7 @@ renamed, so a crash leaves either the old checkpoint or the new one, never half 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -17,7 +18,7 @@ from safetensors import SafetensorError
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from genzoo.errors import GenzooError
+from genzoo.errors import GenzooError, brief
 
 PREFIX = "step-"
 
@@ -42,12 +43,30 @@ def unflatten_optimizer(name: str, meta: dict, tensors: dict) -> dict:
 
 
 def save(path: Path, tensors: dict[str, torch.Tensor], meta: dict) -> None:
-    """Atomically write `tensors` plus JSON `meta` to `path`."""
+    """Atomically write `tensors` plus JSON `meta` to `path`, with a checksum of the tensor bytes."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    save_file(cpu, str(tmp), metadata={"genzoo": json.dumps(meta)})
+    save_file(cpu, str(tmp), metadata={"genzoo": json.dumps(meta), "sha256": tensor_digest(cpu)})
     _publish(tmp, path)
+
+
+def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 over names, dtypes, shapes and bytes of `tensors`: flipped bits inside tensor data,
+    which safetensors' own header checks cannot see, change it."""
+    digest = hashlib.sha256()
+    for key in sorted(tensors):
+        value = tensors[key].detach().to("cpu").contiguous()
+        digest.update(f"{key}:{value.dtype}:{tuple(value.shape)};".encode())
+        digest.update(value.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def follow_umask(path: Path) -> None:
+    """Give a file written through a private temporary (mode 0600) the mode the umask asks for."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
 
 
 def write_text_atomically(path: Path, text: str) -> None:
@@ -62,6 +81,7 @@ def _publish(tmp: Path, path: Path) -> None:
     """fsync `tmp`, rename it over `path`, and fsync the folder so the rename survives a crash."""
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
+    follow_umask(tmp)
     os.replace(tmp, path)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
@@ -74,10 +94,16 @@ def load(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     """Read a checkpoint written by `save`; a damaged or foreign file is a GenzooError."""
     try:
         with safe_open(str(path), framework="pt") as fh:
-            meta = json.loads((fh.metadata() or {})["genzoo"])
+            header = fh.metadata() or {}
+            meta = json.loads(header["genzoo"])
             tensors = {key: fh.get_tensor(key) for key in fh.keys()}
     except (SafetensorError, KeyError, ValueError, OSError) as exc:
-        raise GenzooError(f"checkpoint {path} is unreadable ({exc}); delete it to fall back to an older one") from None
+        raise GenzooError(f"checkpoint {path} is unreadable ({brief(exc)}); delete it to fall back to an older one") from None
+    if not isinstance(meta, dict):
+        raise GenzooError(f"checkpoint {path} has no genzoo metadata; it was not written by genzoo")
+    expected = header.get("sha256")  # absent in checkpoints written before checksums existed
+    if expected is not None and tensor_digest(tensors) != expected:
+        raise GenzooError(f"checkpoint {path} fails its checksum: its tensor bytes changed on disk")
     return tensors, meta
 
 

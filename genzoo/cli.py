@@ -94,11 +94,27 @@ def main(argv: list[str] | None = None) -> int:
         print("genzoo: error: " + " ".join(str(exc).split()), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("genzoo: interrupted; resume with resume=true out=RUN_DIR", file=sys.stderr)
+        print("genzoo: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `genzoo list | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # the safety net under the specific errors above: a bug, not bad input
+        message = " ".join(str(exc).split())
+        message = message if len(message) <= 160 else message[:157] + "..."
+        print(f"genzoo: internal error: {type(exc).__name__}: {message} (details in {_save_traceback()})", file=sys.stderr)
+        return 1
+
+
+def _save_traceback() -> str:
+    """Write the current exception's traceback to a new file and return its name."""
+    import tempfile
+    import traceback
+
+    fd, path = tempfile.mkstemp(prefix="genzoo-error-", suffix=".txt")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"genzoo {' '.join(sys.argv[1:])}\n\n{traceback.format_exc()}")
+    return path
 
 
 def _train(args) -> int:
@@ -151,10 +167,18 @@ def _sweep(args) -> int:
 
 
 def _report(args) -> int:
-    from genzoo.config import parse_overrides
+    import attrs
+
+    from genzoo.config import parse_overrides, structure
     from genzoo.report import report
 
-    for path in report(Path(args.sweep_dir), **parse_overrides(args.args)):
+    @attrs.frozen(kw_only=True)
+    class ReportOptions:
+        series: str = "objective"
+        panels: str = "objective.lam"
+
+    options = structure(ReportOptions, parse_overrides(args.args), "report")
+    for path in report(Path(args.sweep_dir), series=options.series, panels=options.panels):
         print(f"wrote {path}")
     return 0
 
@@ -173,12 +197,9 @@ def _model_and_dataset(name):
 
 
 def _eval(args) -> int:
-    import json
-
     from genzoo.config import parse_overrides, structure
     from genzoo.evaluate import evaluate
     from genzoo.hub import load
-    from genzoo.model_card import render_card
     from genzoo.registry import default_registry
 
     source = Path(args.name)
@@ -186,31 +207,60 @@ def _eval(args) -> int:
     model = load(folder if folder.is_dir() else args.name)
     patch = parse_overrides(args.args)
     names = patch.pop("metrics", None)
+    names = names.split(",") if isinstance(names, str) else names
+    if names is not None and not (isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)):
+        raise GenzooError("metrics= expects metric names, e.g. metrics=mse,is (see genzoo list metrics)")
     data_options = {**(model.data or {}), **patch.pop("data", {})}
     if "name" not in data_options:
         raise GenzooError("the model's config names no dataset; give data.name=... (and data.root=...)")
     registry = default_registry()
     cls = registry.get("datasets", data_options.pop("name")).cls
     dataset = cls(structure(cls.Config, data_options, "data"))
-    names = names.split(",") if isinstance(names, str) else list(names or dataset.default_metrics)
+    names = names or list(dataset.default_metrics)
     results = evaluate(model, dataset, names, registry, patch)
     for key, detail in results["details"].items():
-        print(f"{key}: {detail['value']}  ({'; '.join(f'{k}={v}' for k, v in detail['protocol'].items())})")
+        bounds = f"; BDMC lower {detail['bdmc_lower']:.2f}, upper {detail['bdmc_upper']:.2f}, gap {detail['bdmc_gap']:.2f}" if "bdmc_gap" in detail else ""
+        print(f"{key}: {detail['value']}  ({'; '.join(f'{k}={v}' for k, v in detail['protocol'].items())}{bounds})")
     if folder.is_dir():
-        path = folder / "metrics.json"
-        merged = json.loads(path.read_text()) if path.exists() else {"details": {}}
-        merged.update({k: v for k, v in results.items() if k != "details"})
-        merged.setdefault("details", {}).update(results["details"])
-        path.write_text(json.dumps(merged, indent=2, default=str) + "\n")
-        recipe_path = folder.parent / "config.yaml"
-        import yaml
-
-        recipe = yaml.safe_load(recipe_path.read_text()) if recipe_path.is_file() else json.loads((folder / "config.json").read_text())
-        picture = next((p.name for p in folder.glob("*.png")), None)
-        card = render_card(json.loads((folder / "config.json").read_text()), recipe, merged, picture)
-        (folder / "README.md").write_text(card)
-        print(f"wrote {path} and refreshed {folder / 'README.md'}")
+        written = _record_results(folder, results)
+        print(f"wrote {' and '.join(str(p) for p in written)}, and refreshed {folder / 'README.md'}")
     return 0
+
+
+def _record_results(export: Path, results: dict) -> list[Path]:
+    """Merge new results into the export's metrics.json (and its run's, when it is a run's export)
+    and rewrite the model card; the values are printed before, so a failed write loses nothing."""
+    from genzoo.checkpoint import write_text_atomically
+    from genzoo.config import load_yaml
+    from genzoo.hub import write_results
+
+    def merged(path: Path) -> dict:
+        try:
+            old = json.loads(path.read_text()) if path.is_file() else {}
+        except (OSError, ValueError):
+            print(f"warning: {path} was unreadable; it now holds only the new results", file=sys.stderr)
+            old = {}
+        old = old if isinstance(old, dict) else {}
+        details = old.get("details") if isinstance(old.get("details"), dict) else {}
+        return {**old, **{k: v for k, v in results.items() if k != "details"}, "details": {**details, **results["details"]}}
+
+    run = export.parent if (export.parent / "config.yaml").is_file() and export.name == "export" else None
+    meta = json.loads((export / "config.json").read_text())
+    try:
+        recipe = load_yaml(run / "config.yaml") if run else meta
+    except GenzooError:
+        recipe = meta  # a damaged run config: the card shows the export's own config
+    written = []
+    try:
+        metrics = merged(export / "metrics.json")
+        write_results(export, meta, recipe, metrics)
+        written.append(export / "metrics.json")
+        if run is not None and (run / "metrics.json").is_file():
+            write_text_atomically(run / "metrics.json", json.dumps(merged(run / "metrics.json"), indent=2, default=str) + "\n")
+            written.append(run / "metrics.json")
+    except OSError as exc:
+        raise GenzooError(f"the results above were not saved: cannot write into {export} ({exc.strerror}); copy the model folder somewhere writable") from None
+    return written
 
 
 def _train_classifier(args) -> int:
@@ -257,8 +307,9 @@ def _train_classifier(args) -> int:
 def _reconstruct(args) -> int:
     import torch
 
-    from genzoo.plots import reconstruction_picture, read_images
+    from genzoo.plots import picture_path, reconstruction_picture, read_images
 
+    out = picture_path(args.out)
     model, dataset = _model_and_dataset(args.name)
     shape = tuple(model.eval().sample(1).shape[1:])
     if len(shape) != 3 or dataset is None:
@@ -266,7 +317,7 @@ def _reconstruct(args) -> int:
     x = dataset.to_model(read_images(args.images, shape))
     with torch.no_grad():
         rec = model.reconstruct(x, generator=torch.Generator().manual_seed(0))
-    print(f"wrote {reconstruction_picture(x, rec, dataset.to_unit, args.out)}")
+    print(f"wrote {reconstruction_picture(x, rec, dataset.to_unit, out)}")
     return 0
 
 
@@ -275,7 +326,7 @@ def _sample(args) -> int:
     import torch
 
     from genzoo.config import parse_overrides, structure
-    from genzoo.plots import sample_picture
+    from genzoo.plots import picture_path, sample_picture
 
     @attrs.frozen(kw_only=True)
     class SampleOptions:
@@ -284,10 +335,11 @@ def _sample(args) -> int:
         seed: int = 0
 
     options = structure(SampleOptions, parse_overrides(args.args), "sample")
+    out = picture_path(options.out)
     model, dataset = _model_and_dataset(args.name)
     with torch.no_grad():
         samples = model.sample(options.n, generator=torch.Generator().manual_seed(options.seed))
-    print(f"wrote {sample_picture(samples, dataset, options.out)}")
+    print(f"wrote {sample_picture(samples, dataset, out)}")
     return 0
 
 

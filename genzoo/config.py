@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
+import re
 import types
 import typing
 from pathlib import Path
@@ -21,6 +23,7 @@ from attrs import validators as v
 from genzoo.errors import GenzooError
 
 PLUGIN_SECTIONS = {"objective": "objectives", "arch": "archs", "data": "datasets"}
+INT_LIMIT = 2**63  # what torch and numpy take as a seed or a size
 
 # Short keys for the settings people change most often.
 ALIASES = {
@@ -54,6 +57,11 @@ def _positive(instance, attribute, value):
         raise ValueError(f"{attribute.name} must be positive, got {value}")
 
 
+def _device_name(instance, attribute, value):
+    if not re.fullmatch(r"auto|cpu|cuda(:\d{1,3})?", value):
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:N (genzoo trains on these only), got {short_repr(value)}")
+
+
 def _non_negative(instance, attribute, value):
     if value is not None and value < 0:
         raise ValueError(f"{attribute.name} must be >= 0, got {value}")
@@ -69,8 +77,8 @@ class TrainConfig:
     batch_size: int = attrs.field(default=128, validator=[_positive, v.le(1 << 20)])
     critic_steps: int | None = attrs.field(default=None, validator=_non_negative)
     generator_steps: int | None = attrs.field(default=None, validator=_positive)
-    seed: int = 0
-    device: str = "auto"
+    seed: int = attrs.field(default=0, validator=[v.ge(0), v.lt(2**63)])
+    device: str = attrs.field(default="auto", validator=_device_name)
     log_every: int = attrs.field(default=50, validator=_positive)
     checkpoint_every: int = attrs.field(default=500, validator=_positive)
     keep_checkpoints: int = attrs.field(default=2, validator=v.ge(1))
@@ -84,6 +92,9 @@ class TrainConfig:
     channels_last: typing.Literal["auto", "on", "off"] = "auto"  # auto: on for conv nets
     ema: float = attrs.field(default=0.0, validator=[v.ge(0.0), v.lt(1.0)])  # decoder EMA decay; 0: off
     sync_batchnorm: bool = False  # multi-process (GPU): batch-norm statistics over the global batch
+    # CPU threads of this process; 0: torch's default, one per core. Set it (e.g. 1) when several
+    # jobs share the machine: N processes of all-core threads each run many times slower than N x 1.
+    threads: int = attrs.field(default=0, validator=[v.ge(0), v.le(1024)])
 
 
 @attrs.frozen(kw_only=True)
@@ -243,18 +254,51 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-def load_yaml(path: Path) -> dict:
+MAX_CONFIG_BYTES = 1 << 20  # a recipe, sweep or run config is a few hundred bytes
+MAX_CONFIG_VALUES = 100_000  # values in a config once YAML aliases are expanded
+
+
+def read_text_file(path: Path, what: str, limit: int = MAX_CONFIG_BYTES) -> str:
+    """A small UTF-8 text file, or a one-line error saying why not."""
+    path = Path(path)
     try:
-        text = Path(path).read_text()
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
     except OSError as exc:
-        raise GenzooError(f"cannot read config {path}: {exc.strerror}") from None
+        raise GenzooError(f"cannot read {what} {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise GenzooError(f"{what} {path} is larger than {limit // 1024} KiB; is it the right file?")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise GenzooError(f"{what} {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
+
+def check_expanded_size(data, where, limit: int = MAX_CONFIG_VALUES) -> None:
+    """Refuse a document whose aliases expand it beyond `limit` values (a YAML "billion laughs")."""
+    count, stack = 0, [data]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > limit:
+            raise GenzooError(f"{where} expands to more than {limit:,} values (nested YAML aliases?); write the config out plainly")
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+
+
+def load_yaml(path: Path) -> dict:
+    text = read_text_file(path, "config")
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise GenzooError(f"malformed YAML in {path}{where}: {problem}") from None
+        raise GenzooError(f"malformed YAML in {path}{where}: {short_repr(problem, 120)}") from None
+    check_expanded_size(data, path)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -322,13 +366,30 @@ def convert(tp, value, where: str):
         return value
     elif tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            number = float(value) if abs(value) < 1e300 else math.inf  # a huge int would overflow float()
+            if not math.isfinite(number):
+                raise GenzooError(f"{where} expects a finite number, got {short_repr(value)}")
+            return number
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
+            if not -INT_LIMIT <= value < INT_LIMIT:
+                raise GenzooError(f"{where} expects an integer between -2**63 and 2**63 - 1, got {short_repr(value)}")
             return value
     elif isinstance(tp, type) and isinstance(value, tp):
         return value
-    raise GenzooError(f"{where} expects {_type_name(tp)}, got {value!r}")
+    raise GenzooError(f"{where} expects {_type_name(tp)}, got {short_repr(value)}")
+
+
+def short_repr(value, limit: int = 80) -> str:
+    """repr(value) cut to `limit` characters, so that a huge value never floods an error line."""
+    import reprlib
+
+    shortener = reprlib.Repr()
+    shortener.maxstring = shortener.maxother = limit
+    shortener.maxlist = shortener.maxdict = 6
+    shortener.maxlevel = 3
+    text = shortener.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def structure(cls, data, where: str):
@@ -336,7 +397,7 @@ def structure(cls, data, where: str):
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise GenzooError(f"{where} must be a mapping of options, got {data!r}")
+        raise GenzooError(f"{where} must be a mapping of options, got {short_repr(data)}")
     attrs.resolve_types(cls)
     fields = {f.name: f for f in attrs.fields(cls)}
     kwargs = {}
@@ -347,7 +408,9 @@ def structure(cls, data, where: str):
     try:
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:
-        raise GenzooError(f"{where}: {exc}") from None
+        # attrs validators raise (message, attribute, bound, value): keep the message only
+        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        raise GenzooError(f"{where}: {message if len(message) <= 200 else message[:197] + '...'}") from None
 
 
 def _unknown_key(full: str, key: str, known: list[str]) -> str:
@@ -369,7 +432,7 @@ def build(raw: dict, registry) -> RunConfig:
             raise GenzooError(f"{section}.name is not set (example: {section}={registry.names(kind)[:1]})")
         name = options.pop("name")
         if not isinstance(name, str):
-            raise GenzooError(f"{section}.name must be a plugin name, got {name!r} (see genzoo list {kind})")
+            raise GenzooError(f"{section}.name must be a plugin name, got {short_repr(name)} (see genzoo list {kind})")
         entry = registry.get(kind, name)
         kwargs[section] = Choice(name=name, options=structure(entry.cls.Config, options, f"{section}({name})"))
     for section, cls in SECTION_CLASSES.items():

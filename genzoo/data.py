@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from genzoo.errors import GenzooError
+
 
 class EpochOrder:
     """A reshuffled permutation per epoch (last partial batch dropped), from a private CPU generator.
@@ -98,11 +100,15 @@ class LoaderStream:
         if self._batches is None:
             self._batches = self._open()
         try:
-            batch = next(self._batches)
-        except StopIteration:
-            self.order.new_epoch()
-            self._batches = self._open()
-            batch = next(self._batches)
+            try:
+                batch = next(self._batches)
+            except StopIteration:
+                self.order.new_epoch()
+                self._batches = self._open()
+                batch = next(self._batches)
+        except GenzooError as exc:  # raised in a worker: its message arrives wrapped in the worker's traceback
+            last = str(exc).strip().splitlines()[-1]
+            raise GenzooError(last.partition("GenzooError: ")[2] or last) from None
         self.order.pos += self.order.batch_size
         return self.transform(batch.to(self.device, non_blocking=True))
 

@@ -17,3 +17,10 @@ class Interrupted(GenzooError):
     """Ctrl-C during long work whose finished parts are saved: exit code 130."""
 
     exit_code = 130
+
+
+def brief(exc: BaseException, limit: int = 100) -> str:
+    """A library exception's message as a short clause of a one-line error: its first line, cut."""
+    lines = str(exc).strip().splitlines()
+    text = " ".join(lines[0].split()) if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

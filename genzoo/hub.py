@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 import socket
+import warnings
 from pathlib import Path
 from urllib.parse import urlparse
 
+import torch
 from huggingface_hub import PyTorchModelHubMixin
 from safetensors import SafetensorError, safe_open
 
 import genzoo
+from genzoo.checkpoint import follow_umask
 from genzoo.config import structure
-from genzoo.errors import GenzooError
+from genzoo.errors import GenzooError, brief
 from genzoo.model import JointModel
 from genzoo.registry import default_registry
 
@@ -39,11 +42,14 @@ class GenzooModel(
     """Nets built from plugin names and options; `sample`, `encode`, `decode`, `reconstruct`, `critic_logit`."""
 
     def __init__(self, objective: dict, arch: dict, data: dict | None = None):
+        from genzoo.budget import check_fits
+
         registry = default_registry()
         objective_cls = registry.get("objectives", objective["name"]).cls
         arch_cls = registry.get("archs", arch["name"]).cls
         options = {k: v for k, v in arch.items() if k != "name"}
         built = arch_cls(structure(arch_cls.Config, options, f"arch({arch['name']})"))
+        check_fits(built, objective_cls.needs, 1, "cpu", training=False)
         encoder, decoder, critic = built.build(objective_cls.needs)
         super().__init__(encoder, decoder, critic, built.prior)
         self.data = data
@@ -66,19 +72,27 @@ def export(model: JointModel, config, registry, metrics: dict, figures: list, fo
     the model card and a sample picture)."""
     from safetensors.torch import save_model
 
-    from genzoo.model_card import render_card
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     meta = model_config(config, registry)
     save_model(model, str(folder / WEIGHTS))
+    follow_umask(folder / WEIGHTS)  # safetensors writes through a private temporary
     (folder / CONFIG).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     picture = next((f for f in figures if Path(str(f.path)).name in ("samples.png", "toy.png")), None)
     if picture is not None:
         (folder / Path(str(picture.path)).name).write_bytes(Path(str(picture.path)).read_bytes())
-    (folder / "README.md").write_text(render_card(meta, config.as_raw(), metrics, picture and Path(str(picture.path)).name))
-    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    write_results(folder, meta, config.as_raw(), metrics)
     return folder
+
+
+def write_results(folder: Path, meta: dict, recipe: dict, metrics: dict) -> None:
+    """metrics.json and the model card (README.md) of an export, written together so they agree."""
+    from genzoo.model_card import render_card
+
+    picture = next((p.name for p in sorted(Path(folder).glob("*.png"))), None)
+    (Path(folder) / "README.md").write_text(render_card(meta, recipe, metrics, picture))
+    (Path(folder) / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+
 
 
 def push(source: str | Path, repo_id: str, *, private: bool = False, revision: str | None = None) -> str:
@@ -100,12 +114,13 @@ def push(source: str | Path, repo_id: str, *, private: bool = False, revision: s
             api.create_branch(repo_id, branch=revision, exist_ok=True)
         info = api.upload_folder(repo_id=repo_id, folder_path=folder, revision=revision, commit_message="genzoo push")
     except (HfHubHTTPError, OSError, ValueError) as exc:
-        raise GenzooError(f"push to {repo_id} failed: {str(exc).splitlines()[0]}") from None
+        raise GenzooError(f"push to {repo_id} failed: {brief(exc)}") from None
     return str(info)
 
 
-def load(name: str | Path, *, cache_dir=None, device="cpu") -> GenzooModel:
-    """A model from a local folder, a Hub repo id (`org/name[@revision]`) or a zoo alias."""
+def load(name: str | Path, *, cache_dir=None, device="cpu", allow_nonfinite: bool = False) -> GenzooModel:
+    """A model from a local folder, a Hub repo id (`org/name[@revision]`) or a zoo alias.
+    Weights that are NaN or infinite are refused unless `allow_nonfinite` (then a warning)."""
     folder = _resolve(str(name), cache_dir)
     config = _read_config(folder / CONFIG)
     weights = folder / WEIGHTS
@@ -118,8 +133,14 @@ def load(name: str | Path, *, cache_dir=None, device="cpu") -> GenzooModel:
         with safe_open(str(weights), framework="pt", device="cpu") as fh:
             tensors = {key: fh.get_tensor(key) for key in fh.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise GenzooError(f"{weights} is not a valid safetensors file ({exc}); download or export it again") from None
+        raise GenzooError(f"{weights} is not a valid safetensors file ({brief(exc)}); download or export it again") from None
     _check_tensors(model, tensors, weights)
+    bad = [key for key, value in tensors.items() if value.is_floating_point() and not torch.isfinite(value).all()]
+    if bad:
+        message = f"{weights}: {len(bad)} tensors hold NaN or infinite values (first: {bad[0]}); the model diverged before export"
+        if not allow_nonfinite:
+            raise GenzooError(message + "; load it anyway with allow_nonfinite=True")
+        warnings.warn(message, stacklevel=2)
     model.load_state_dict(tensors, strict=True)
     return model.to(device).eval()
 
@@ -138,21 +159,34 @@ def _check_tensors(model, tensors: dict, path: Path) -> None:
 
 
 def _read_config(path: Path) -> dict:
+    """config.json, checked against the installed plugins' option classes before anything is built."""
+    from genzoo.config import read_text_file, short_repr
+
     try:
-        config = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise GenzooError(f"cannot read {path} ({exc})") from None
+        config = json.loads(read_text_file(path, "model config"))
+    except ValueError as exc:
+        raise GenzooError(f"cannot read {path} ({brief(exc)})") from None
     if not isinstance(config, dict) or not {"objective", "arch"} <= set(config):
         raise GenzooError(f"{path} is not a genzoo model config (it needs 'objective' and 'arch')")
     unknown = sorted(set(config) - CONFIG_KEYS)
     if unknown:
-        raise GenzooError(f"{path} has unknown keys {unknown}; it was written by another program or a newer genzoo")
+        raise GenzooError(f"{path} has unknown keys {short_repr(unknown)}; it was written by another program or a newer genzoo")
+    if not isinstance(config.get("plugins", {}), dict) or not isinstance(config.get("genzoo_version", ""), str):
+        raise GenzooError(f"{path}: 'plugins' must be a mapping and 'genzoo_version' a string")
     registry = default_registry()
-    for section, kind in (("objective", "objectives"), ("arch", "archs")):
-        name = config[section].get("name") if isinstance(config[section], dict) else None
+    for section, kind in (("objective", "objectives"), ("arch", "archs"), ("data", "datasets")):
+        if section == "data" and config.get("data") is None:
+            continue
+        value = config[section]
+        name = value.get("name") if isinstance(value, dict) else None
+        if not isinstance(name, str):
+            raise GenzooError(f"{path}: '{section}' must be a mapping with a plugin name, got {short_repr(value)}")
         if name not in registry.entries[kind]:
             provider = (config.get("plugins") or {}).get(section, "a plugin that is not installed")
+            provider = provider if isinstance(provider, str) and len(provider) <= 80 else short_repr(provider)
             raise GenzooError(f"{path} needs {section} {name!r}, provided by {provider}; install it (genzoo list {kind})")
+        cls = registry.get(kind, name).cls
+        structure(cls.Config, {k: v for k, v in value.items() if k != "name"}, f"{path}: {section}({name})")
     return config
 
 
@@ -163,6 +197,15 @@ def _resolve(name: str, cache_dir) -> Path:
     repo_id, _, revision = name.partition("@")
     if repo_id.count("/") != 1:
         repo_id, revision = _alias(name)
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+        if ".." in repo_id.split("/"):
+            raise HFValidationError("'..' is not a name")
+    except HFValidationError:
+        raise GenzooError(f"{name!r} is not a folder here, nor a Hub repo id (org/name[@revision], letters, digits, - _ .) or a zoo alias") from None
     return _snapshot(repo_id, revision or None, cache_dir)
 
 
@@ -201,7 +244,7 @@ def _snapshot(repo_id: str, revision: str | None, cache_dir) -> Path:
     try:  # online: the client checks the branch's current commit and reuses cached files
         return fetch(local_only=False)
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
-        raise GenzooError(f"cannot download {where}: {str(exc).splitlines()[0]}") from None
+        raise GenzooError(f"cannot download {where}: {brief(exc)}") from None
 
 
 def _reachable(endpoint: str, timeout: float = 3.0) -> bool:

@@ -2,9 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import torch
+
+from genzoo.errors import GenzooError
+
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".pdf")  # both PIL and matplotlib write these
+
+
+def picture_path(path) -> Path:
+    """Where a picture the user asked for goes: a name without a suffix gets .png; a folder, an
+    unknown format or an unwritable place is a one-line error before anything is computed."""
+    path = Path(path)
+    if path.is_dir():
+        raise GenzooError(f"out={path} is a folder; give a file name such as {path / 'samples.png'}")
+    if not path.suffix:
+        path = path.with_name(path.name + ".png")
+    if path.suffix.lower() not in PICTURE_SUFFIXES:
+        raise GenzooError(f"cannot write pictures as {path.suffix!r}; use one of {', '.join(PICTURE_SUFFIXES)}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GenzooError(f"cannot create the folder {path.parent}: {exc.strerror}") from None
+    return path
+
+
+@contextlib.contextmanager
+def writing(path: Path):
+    """Turn a failed write of `path` into a one-line error."""
+    try:
+        yield path
+    except OSError as exc:
+        raise GenzooError(f"cannot write {path}: {exc.strerror}; choose another out=") from None
 
 
 @torch.no_grad()
@@ -72,13 +103,13 @@ def image_grids(model, x_test: torch.Tensor, to_unit, out_dir: Path, step: int |
 
 def sample_picture(samples: torch.Tensor, dataset, path) -> Path:
     """A grid of image samples (mapped to [0, 1] by the dataset), or a scatter plot of 2-D ones."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = picture_path(path)
     if samples.dim() == 4:
         from torchvision.utils import save_image
 
         to_unit = getattr(dataset, "to_unit", lambda x: x)
-        save_image(to_unit(samples).clamp(0, 1), path, nrow=8, padding=1)
+        with writing(path):
+            save_image(to_unit(samples).clamp(0, 1), path, nrow=8, padding=1)
         return path
     import matplotlib
 
@@ -88,7 +119,8 @@ def sample_picture(samples: torch.Tensor, dataset, path) -> Path:
     fig, ax = plt.subplots(figsize=(4, 4))
     ax.scatter(*samples[:, :2].T.cpu(), s=3)
     ax.set_aspect("equal")
-    fig.savefig(path, dpi=100)
+    with writing(path):
+        fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
 
@@ -96,17 +128,14 @@ def sample_picture(samples: torch.Tensor, dataset, path) -> Path:
 def read_images(paths, shape: tuple[int, int, int]) -> torch.Tensor:
     """Image files as uint8 (N, C, H, W): converted to the model's channels and resized to its size."""
     import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
-    from genzoo.errors import GenzooError
+    from genzoo.images import open_image
 
     channels, height, width = shape
     images = []
     for path in paths:
-        try:
-            image = Image.open(path).convert("L" if channels == 1 else "RGB").resize((width, height), Image.BICUBIC)
-        except (OSError, UnidentifiedImageError) as exc:
-            raise GenzooError(f"cannot read image {path} ({exc})") from None
+        image = open_image(path, f"image {path}", "L" if channels == 1 else "RGB").resize((width, height), Image.BICUBIC)
         array = np.asarray(image, dtype=np.uint8).reshape(height, width, channels)
         images.append(torch.from_numpy(array.copy()).permute(2, 0, 1))
     return torch.stack(images)
@@ -116,7 +145,7 @@ def reconstruction_picture(x: torch.Tensor, rec: torch.Tensor, to_unit, path) ->
     """Originals in the first row, their reconstructions in the second."""
     from torchvision.utils import save_image
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(to_unit(torch.cat([x, rec])).clamp(0, 1), path, nrow=x.shape[0], padding=1)
+    path = picture_path(path)
+    with writing(path):
+        save_image(to_unit(torch.cat([x, rec])).clamp(0, 1), path, nrow=x.shape[0], padding=1)
     return path

@@ -9,7 +9,8 @@ import math
 from pathlib import Path
 
 from genzoo.checkpoint import write_text_atomically
-from genzoo.errors import GenzooError
+from genzoo.config import read_text_file
+from genzoo.errors import GenzooError, brief
 
 SUMMARY_COLUMNS = ("series", "panel", "runs", "is_mean", "is_std", "mse_mean", "mse_std", "diverged_share")
 
@@ -18,15 +19,23 @@ def read_table(sweep_dir: Path) -> list[dict]:
     path = Path(sweep_dir) / "results.csv"
     if not path.is_file():
         raise GenzooError(f"{path} does not exist; run `genzoo sweep SPEC out={sweep_dir}` first")
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    try:
+        rows = list(csv.DictReader(io.StringIO(read_text_file(path, "sweep table", limit=256 << 20), newline="")))
+    except csv.Error as exc:
+        raise GenzooError(f"{path} is not a CSV table ({brief(exc)}); rerun `genzoo sweep` to rewrite it") from None
+    missing = [c for c in ("is", "mse", "diverged") if rows and c not in rows[0]]
+    if missing:
+        raise GenzooError(f"{path} is not a genzoo sweep table (no column {missing[0]!r}); rerun `genzoo sweep` to rewrite it")
     if not rows:
         raise GenzooError(f"{path} holds no finished run yet")
     return rows
 
 
 def _number(text: str) -> float:
-    return float(text) if text not in ("", "None") else math.nan
+    try:
+        return float(text)
+    except (TypeError, ValueError):  # "", "None", or a damaged cell
+        return math.nan
 
 
 def summarize(rows: list[dict], series: str, panels: str) -> list[dict]:

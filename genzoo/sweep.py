@@ -117,7 +117,10 @@ def run_sweep(sweep: Sweep, registry, progress: bool = True) -> Path:
     from tqdm.auto import tqdm
 
     out = sweep_dir_for(sweep)
-    (out / "runs").mkdir(parents=True, exist_ok=True)
+    try:
+        (out / "runs").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GenzooError(f"cannot create the sweep folder {out}: {exc.strerror}; choose a writable out=") from None
     todo = [run for run in sweep.runs if not (out / "runs" / f"{run.id}.json").is_file()]
     steps_of = {run.id: run.raw["train"]["steps"] for run in sweep.runs}
     units = plan_units(todo, registry, sweep.options)

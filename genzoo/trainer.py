@@ -19,10 +19,11 @@ from torch import nn
 
 import genzoo
 from genzoo import checkpoint, distributed, precision, rng
+from genzoo.budget import check_fits
 from genzoo.config import RunConfig, dump
 from genzoo.config import build as config_build
 from genzoo.data import BatchStream, LoaderStream
-from genzoo.errors import GenzooError, TrainingDiverged
+from genzoo.errors import GenzooError, Interrupted, TrainingDiverged, brief
 from genzoo.evaluate import evaluate, write_metrics
 from genzoo.hub import export
 from genzoo.interfaces import LossOut, StepRatio
@@ -33,7 +34,7 @@ from genzoo.runlog import RunLog
 RESUMABLE_CHANGES = (
     "resume", "overwrite", "out", "eval", "hub", "train.steps", "train.progress", "train.tensorboard", "train.device",
     "train.log_every", "train.checkpoint_every", "train.keep_checkpoints", "train.picture_every",
-    "train.divergence_retries", "train.retry_lr_factor", "train.compile", "train.channels_last",
+    "train.divergence_retries", "train.retry_lr_factor", "train.compile", "train.channels_last", "train.threads",
 )
 
 
@@ -149,6 +150,8 @@ class Trainer:
         self.config = config
         self.registry = registry
         self.run_dir = Path(run_dir)
+        if config.train.threads:
+            torch.set_num_threads(config.train.threads)
         self.objective, self.arch, self.dataset = build_parts(config, registry)
         self.topology = distributed.topology_from_env()
         if self.topology is None:
@@ -156,6 +159,7 @@ class Trainer:
         else:
             distributed.check_batch(config.train.batch_size, self.topology)
             self.device = distributed.start(self.topology, config.train.device)
+        check_fits(self.arch, self.objective.needs, config.train.batch_size // (self.topology.world if self.topology else 1), self.device)
         torch.manual_seed(config.train.seed)
         self.model = build_model(self.arch, self.objective.needs).to(self.device)
         if precision.use_channels_last(config.train.channels_last, self.model):
@@ -235,7 +239,7 @@ class Trainer:
             rng.restore(tensors, meta, self.device)
             self.stream.load_state_dict({"epoch_start": tensors["rng.data"], "pos": meta["data_pos"]})
         except (RuntimeError, KeyError, ValueError) as exc:
-            raise GenzooError(f"checkpoint does not fit this model or is incomplete: {str(exc).splitlines()[0]}") from None
+            raise GenzooError(f"checkpoint does not fit this model or is incomplete: {brief(exc)}") from None
         self.step = int(meta["step"])
         self.elapsed = float(meta.get("elapsed_s", 0.0))
 
@@ -386,21 +390,41 @@ def _progress(total: int, start: int, enabled: bool):
 
 
 def run_dir_for(config: RunConfig) -> Path:
-    """The run folder: refuse to reuse one unless resuming or told to overwrite."""
+    """The run folder: refuse to reuse one unless resuming or told to overwrite. A folder of a run
+    that stopped before its first checkpoint holds nothing to lose and is started afresh."""
     if config.out:
         run_dir = Path(config.out)
     else:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path("runs") / f"{config.objective.name}-{config.arch.name}-{config.data.name}-{stamp}"
+    if run_dir.exists() and not run_dir.is_dir():
+        raise GenzooError(f"out={run_dir} is a file, not a folder; choose another out=")
     if config.resume.enabled:
         if not (run_dir / "config.yaml").is_file():
             raise GenzooError(f"resume=true but {run_dir} is not a genzoo run folder; set out= to the run to resume")
-    elif run_dir.exists() and any(run_dir.iterdir()):
+    elif run_dir.exists() and any(run_dir.iterdir()) and not never_started(run_dir):
         if not config.overwrite:
             raise GenzooError(f"{run_dir} already exists; pass resume=true to continue it, overwrite=true to replace it, or another out=")
         if not (run_dir / "config.yaml").exists():
             raise GenzooError(f"overwrite=true refuses to delete {run_dir}: it is not a genzoo run folder (no config.yaml)")
     return run_dir
+
+
+def never_started(run_dir: Path) -> bool:
+    """A run folder with a config but no checkpoint and no results: it stopped before saving anything."""
+    return ((run_dir / "config.yaml").is_file() and not checkpoint.list_checkpoints(run_dir / "checkpoints")
+            and not (run_dir / "metrics.json").exists() and not (run_dir / "export").exists())
+
+
+def fresh_run_folder(run_dir: Path, config: RunConfig) -> None:
+    """Empty `run_dir` (or make it) and write the config the run trains with."""
+    try:
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True)
+        (run_dir / "config.yaml").write_text(dump(config))
+    except OSError as exc:
+        raise GenzooError(f"cannot create the run folder {run_dir}: {exc.strerror}; choose a writable out=") from None
 
 
 def train(config: RunConfig, registry) -> tuple[Path, dict]:
@@ -421,21 +445,22 @@ def train(config: RunConfig, registry) -> tuple[Path, dict]:
         run_dir = trainer.run_dir = Path(names[0])
     elif topology is not None and topology.is_main and not config.out:
         torch.distributed.broadcast_object_list([str(run_dir)], src=0)
-    if config.resume.enabled:
+    settled = attrs.evolve(config, resume=attrs.evolve(config.resume, enabled=False))
+    if config.resume.enabled and checkpoint.list_checkpoints(run_dir / "checkpoints"):
         trainer.resume()
         if trainer.is_main:  # the folder's config is what the run now trains with (e.g. more train.steps)
-            settled = attrs.evolve(config, resume=attrs.evolve(config.resume, enabled=False))
             checkpoint.write_text_atomically(run_dir / "config.yaml", dump(settled))
     elif trainer.is_main:
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
-        run_dir.mkdir(parents=True)
-        (run_dir / "config.yaml").write_text(dump(config))
+        if config.resume.enabled:
+            print(f"note: {run_dir} has no checkpoint yet; starting it afresh there")
+        fresh_run_folder(run_dir, settled)
     distributed.barrier(topology)
     attempt = 0
     while True:
         try:
             return run_dir, trainer.fit()
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted; continue the run with: genzoo train --resume {run_dir}") from None
         except TrainingDiverged as exc:
             if attempt == config.train.divergence_retries or not checkpoint.list_checkpoints(run_dir / "checkpoints"):
                 raise

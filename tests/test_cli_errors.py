@@ -32,7 +32,7 @@ def run_cli(capsys, *argv):
     (["steps"], "'steps' is a setting, not a recipe: write steps=VALUE"),
     (["steps=3", "lr"], "expected key=value, got 'lr'"),
     (["steps=1", "steps=2"], "'train.steps' is given twice"),
-    (["device=tpu"], "train.device 'tpu' is not a device name"),
+    (["device=tpu"], "device must be auto, cpu, cuda or cuda:N (genzoo trains on these only), got 'tpu'"),
 ])
 def test_bad_input_is_one_line_exit_2(capsys, argv, expected):
     code, err = run_cli(capsys, "train", *argv, "out=run")

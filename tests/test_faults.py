@@ -17,7 +17,7 @@ import genzoo.checkpoint
 from genzoo import checkpoint
 from genzoo.cli import main
 from genzoo.config import resolve
-from genzoo.errors import GenzooError
+from genzoo.errors import GenzooError, Interrupted
 from genzoo.interfaces import LossOut
 from genzoo.registry import Registry, hookimpl
 from genzoo.trainer import train
@@ -74,7 +74,7 @@ def test_crash_in_the_middle_of_a_checkpoint_write_keeps_the_previous_one(regist
         raise KeyboardInterrupt  # the process dies mid-write
 
     monkeypatch.setattr(genzoo.checkpoint, "save_file", dying_save)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Interrupted, match="genzoo train --resume run"):
         train(resolve(None, [*args, "steps=30", "out=run", "resume=true"], registry), registry)
     monkeypatch.setattr(genzoo.checkpoint, "save_file", real_save)
     assert [p.name for p in checkpoint.list_checkpoints(Path("run/checkpoints"))][-1] == "step-00000020.safetensors"

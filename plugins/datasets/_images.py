@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from genzoo.errors import GenzooError
+from genzoo.errors import GenzooError, brief
 from genzoo.interfaces import Dataset, Figure
 
 
@@ -66,7 +66,7 @@ def read_bytes(path: Path) -> bytes:
                 return fh.read()
         return path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise GenzooError(f"cannot read {path}: {exc} (the file is damaged or truncated; download it again)") from None
+        raise GenzooError(f"cannot read {path}: {brief(exc)} (the file is damaged or truncated; download it again)") from None
 
 
 def uint8_tensor(data: bytes, offset: int, shape: tuple[int, ...], path: Path) -> torch.Tensor:
@@ -84,4 +84,4 @@ def torchvision_download(name: str, root: Path) -> None:
     try:
         getattr(torchvision.datasets, name)(str(root), download=True)
     except Exception as exc:  # network failures come in many types
-        raise GenzooError(f"{name} download into {root} failed ({exc}); copy the files there by hand") from None
+        raise GenzooError(f"{name} download into {root} failed ({brief(exc)}); copy the files there by hand") from None

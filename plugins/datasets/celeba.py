@@ -19,7 +19,9 @@ import attrs
 import numpy as np
 import torch
 
-from genzoo.errors import GenzooError
+from genzoo.errors import GenzooError, brief
+
+from genzoo.images import open_image
 
 from ._images import ImageDataset
 
@@ -98,7 +100,7 @@ def _find_images(configured: str | None, limit: int | None) -> ImageFiles:
                 with zipfile.ZipFile(zips[0]) as archive:
                     names = sorted(n for n in archive.namelist() if n.lower().endswith(images))
             except (zipfile.BadZipFile, OSError) as exc:
-                raise GenzooError(f"celeba: {zips[0]} is not a readable zip ({exc})") from None
+                raise GenzooError(f"celeba: {zips[0]} is not a readable zip ({brief(exc)})") from None
             return ImageFiles(zips[0], names[:limit] if limit else names)
         if place.is_dir():
             names = sorted(p.name for p in place.iterdir() if p.suffix.lower() in images)
@@ -108,12 +110,9 @@ def _find_images(configured: str | None, limit: int | None) -> ImageFiles:
 
 
 def _to_64(blob: bytes, name: str) -> torch.Tensor:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
-    try:
-        image = Image.open(io.BytesIO(blob)).convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
-        raise GenzooError(f"celeba: {name} is not a readable image ({exc})") from None
+    image = open_image(io.BytesIO(blob), f"celeba: {name}", "RGB")
     width, height = image.size
     side = min(round(width * CROP_OF_WIDTH), width, height)
     left, top = (width - side) // 2, (height - side) // 2

@@ -17,7 +17,7 @@ import attrs
 import numpy as np
 import torch
 
-from genzoo.errors import GenzooError
+from genzoo.errors import GenzooError, brief
 
 from ._images import ImageDataset, data_roots, read_bytes, torchvision_download
 
@@ -49,7 +49,7 @@ def read_python_batch(path: Path) -> torch.Tensor:
         batch = ArraysOnlyUnpickler(io.BytesIO(read_bytes(path)), encoding="bytes").load()
         pixels = np.asarray(batch[b"data"], dtype=np.uint8)
     except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError, IndexError) as exc:
-        raise GenzooError(f"{path} is not a readable CIFAR-10 python batch ({exc}); download it again") from None
+        raise GenzooError(f"{path} is not a readable CIFAR-10 python batch ({brief(exc)}); download it again") from None
     if pixels.ndim != 2 or pixels.shape[1] != 3072:
         raise GenzooError(f"{path} holds data of shape {pixels.shape}, expected (N, 3072)")
     return torch.from_numpy(pixels.copy()).view(-1, 3, 32, 32)

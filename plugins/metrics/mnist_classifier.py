@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch_fidelity.feature_extractor_base import FeatureExtractorBase
 
-from genzoo.errors import GenzooError
+from genzoo.errors import GenzooError, brief
 
 
 class MNISTClassifier(nn.Module):
@@ -130,7 +130,7 @@ def load_classifier(path) -> MNISTClassifier:
     try:
         model.load_state_dict(load_file(str(path)), strict=True)
     except (OSError, RuntimeError, Exception) as exc:  # safetensors raises its own error type
-        raise GenzooError(f"{path} is not a genzoo MNIST classifier ({str(exc).splitlines()[0]}); train one with genzoo train-classifier") from None
+        raise GenzooError(f"{path} is not a genzoo MNIST classifier ({brief(exc)}); train one with genzoo train-classifier") from None
     return model.eval()
 
 
