@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import textwrap
 from pathlib import Path
 
 from genzoo.checkpoint import write_text_atomically
@@ -90,7 +91,8 @@ def _histograms(rows: list[dict], series: str, panels: str, path: Path) -> Path:
 
     panel_values = sorted({r[panels] for r in rows}, key=_sort_key)
     names = sorted({r[series] for r in rows})
-    fig, axes = plt.subplots(2, len(panel_values), figsize=(3.2 * len(panel_values), 5.6), squeeze=False)
+    width = max(3.2 * len(panel_values), 6.4)
+    fig, axes = plt.subplots(2, len(panel_values), figsize=(width, 5.6), squeeze=False)
     is_bins = np.linspace(1.0, 5.0, 21)
     mse_values = [_number(r["mse"]) for r in rows]
     low = min([v for v in mse_values if v > 0] or [1e-3])
@@ -109,7 +111,8 @@ def _histograms(rows: list[dict], series: str, panels: str, path: Path) -> Path:
     axes[0, 0].set_ylabel("runs")
     axes[1, 0].set_ylabel("runs")
     axes[0, -1].legend(title=series, fontsize=8)
-    fig.suptitle(f"{len(rows)} runs: histograms of IS and reconstruction MSE per {series} and {panels}")
+    title = f"{len(rows)} runs: histograms of IS and reconstruction MSE per {series} and {panels}"
+    fig.suptitle("\n".join(textwrap.wrap(title, int(width * 9))))  # about 9 characters of the title font per inch
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

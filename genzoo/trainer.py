@@ -445,7 +445,8 @@ def train(config: RunConfig, registry) -> tuple[Path, dict]:
         run_dir = trainer.run_dir = Path(names[0])
     elif topology is not None and topology.is_main and not config.out:
         torch.distributed.broadcast_object_list([str(run_dir)], src=0)
-    settled = attrs.evolve(config, resume=attrs.evolve(config.resume, enabled=False))
+    # The folder's config.yaml repeats the run elsewhere (`genzoo train RUN/config.yaml`): it names no folder.
+    settled = attrs.evolve(config, resume=attrs.evolve(config.resume, enabled=False), out=None, overwrite=False)
     if config.resume.enabled and checkpoint.list_checkpoints(run_dir / "checkpoints"):
         trainer.resume()
         if trainer.is_main:  # the folder's config is what the run now trains with (e.g. more train.steps)

@@ -203,6 +203,17 @@ def test_eval_with_damaged_result_files_still_saves_what_it_measured(capsys, run
     assert "| mse |" in (run / "export" / "README.md").read_text()
 
 
+def test_eval_into_an_export_it_cannot_write_prints_first_then_one_line(capsys, run):
+    (run / "export" / "README.md").unlink()
+    (run / "export" / "README.md").mkdir()  # unwritable as a file, whoever runs the test (root ignores modes)
+    capsys.readouterr()
+    assert main(["eval", "R", "metrics=mse"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("mse: ")  # the measured value is on screen before the write fails
+    err = captured.err.strip()
+    assert err.startswith("genzoo: error: the results above were not saved: cannot write into R/export") and len(err.splitlines()) == 1
+
+
 def test_report_on_a_table_that_is_not_one(capsys, tmp_path):
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "results.csv").write_bytes(b"\x00\x01\xff\xfe")
