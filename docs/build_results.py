@@ -88,7 +88,7 @@ def mnist_table(folder: Path, recipes: dict, command: str) -> list[str]:
     for recipe, paper in recipes.items():
         path = folder / recipe / "metrics.json"
         if not path.is_file():
-            lines.append(f"| {recipe} | {paper} | not run yet | | | | | {command.format(recipe=recipe)} |")
+            lines.append(f"| {recipe} | {paper} | {_progress(folder / recipe)} | | | | | {command.format(recipe=recipe)} |")
             continue
         m = json.loads(path.read_text())
         ais = m.get("details", {}).get("ais") or {}
@@ -97,6 +97,18 @@ def mnist_table(folder: Path, recipes: dict, command: str) -> list[str]:
                      f"{_value(m, 'is', 2)} | {_value(m, 'fid', 1)} | {_value(m, 'ais', 1)}{bounds} | {command.format(recipe=recipe)} |")
     protocols = {key: _protocol(json.loads(p.read_text()), key) for p in sorted(folder.glob("*/metrics.json")) for key in ("is", "fid", "ais")}
     return lines + [""] + [f"- {key} protocol: {text}" for key, text in protocols.items() if text]
+
+
+def _progress(folder: Path) -> str:
+    """'not run yet', or how far a run in progress has come (from its learning-curve file)."""
+    curves = sorted(folder.glob("*curve*.jsonl"))
+    if not curves:
+        return "not run yet"
+    import yaml
+
+    last = json.loads(curves[0].read_text().splitlines()[-1])
+    steps = yaml.safe_load((folder / "config.yaml").read_text())["train"]["steps"]
+    return f"in progress: {last['step']:,} of {steps:,} iterations (see the curves)"
 
 
 def classifier_lines(path: Path) -> list[str]:
