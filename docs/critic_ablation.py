@@ -22,6 +22,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from genzoo.runlog import read_rows
+
 DOCS = Path(__file__).resolve().parent
 KEPT = DOCS / "ablation" / "critic"
 RECIPE = "svae-r-mnist"
@@ -73,8 +75,7 @@ def run(args) -> None:
 
 
 def critic_stats(folder: Path) -> tuple[float, float]:
-    rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    rows = [r for r in rows if "critic" in r][-5:]
+    rows = [r for r in read_rows(folder / "metrics.jsonl") if "critic" in r][-5:]
     return sum(r["critic"] for r in rows) / len(rows), sum(r["f_abs_mean"] for r in rows) / len(rows)
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from genzoo.cli import main
 from genzoo.errors import GenzooError
+from tests.test_fuzz_config import ValidateOnly
 
 EXAMPLES = int(os.environ.get("GENZOO_FUZZ_EXAMPLES", "60"))
 RANDOM = os.environ.get("GENZOO_FUZZ_RANDOM") == "1"
@@ -98,17 +99,6 @@ def test_fuzzed_weight_and_checkpoint_headers(trained, tmp_path, capsys, positio
                          st.text(max_size=200).map(lambda t: t.encode("latin-1", "replace"))))
 def test_fuzzed_recipe_bytes(tmp_path, capsys, content, monkeypatch):
     import genzoo.trainer
-
-    class ValidateOnly:
-        """Stands in for the trainer: validates the objective/arch/data combination, trains nothing."""
-
-        is_main = True
-
-        def __init__(self, config, registry, run_dir):
-            genzoo.trainer.build_parts(config, registry)
-
-        def fit(self):
-            return {"metrics": {"wall_time_s": 0.0, "device": "cpu"}, "figures": [], "export": "none"}
 
     monkeypatch.setattr(genzoo.trainer, "Trainer", ValidateOnly)
     path = tmp_path / f"r{next(TRIED)}.yaml"
