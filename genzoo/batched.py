@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from genzoo.config import RunConfig
+from genzoo.settings import RunConfig
 from genzoo.errors import GenzooError
 from genzoo.evaluate import evaluate
 

@@ -169,7 +169,8 @@ def _sweep(args) -> int:
 def _report(args) -> int:
     import attrs
 
-    from genzoo.config import parse_overrides, structure
+    from genzoo.config import parse_overrides
+    from genzoo.options import structure
     from genzoo.report import report
 
     @attrs.frozen(kw_only=True)
@@ -184,7 +185,7 @@ def _report(args) -> int:
 
 
 def _model_and_dataset(name):
-    from genzoo.config import structure
+    from genzoo.options import structure
     from genzoo.hub import load
     from genzoo.registry import default_registry
 
@@ -197,7 +198,8 @@ def _model_and_dataset(name):
 
 
 def _eval(args) -> int:
-    from genzoo.config import parse_overrides, structure
+    from genzoo.config import parse_overrides
+    from genzoo.options import structure
     from genzoo.evaluate import evaluate
     from genzoo.hub import load
     from genzoo.registry import default_registry
@@ -267,7 +269,8 @@ def _train_classifier(args) -> int:
     import attrs
 
     from genzoo.checkpoint import write_text_atomically
-    from genzoo.config import parse_overrides, structure
+    from genzoo.config import parse_overrides
+    from genzoo.options import structure
     from genzoo_plugins.datasets.mnist import MNIST, BinarizedMNIST, MNISTConfig
     from genzoo_plugins.metrics.mnist_classifier import describe, train_classifier
 
@@ -325,7 +328,8 @@ def _sample(args) -> int:
     import attrs
     import torch
 
-    from genzoo.config import parse_overrides, structure
+    from genzoo.config import parse_overrides
+    from genzoo.options import structure
     from genzoo.plots import picture_path, sample_picture
 
     @attrs.frozen(kw_only=True)

@@ -20,6 +20,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
 
 
@@ -44,10 +45,8 @@ def topology_from_env() -> Topology | None:
 
 def start(topology: Topology, device_name: str) -> torch.device:
     """Join the process group: NCCL on GPUs, gloo on CPU; returns this rank's device."""
-    use_cuda = device_name.startswith("cuda") or (device_name == "auto" and torch.cuda.is_available())
-    if use_cuda and not torch.cuda.is_available():
-        raise GenzooError("train.device asks for CUDA but no GPU is visible; use device=cpu or device=auto")
-    device = torch.device("cuda", topology.local_rank) if use_cuda else torch.device("cpu")
+    device = resolve_device(device_name, topology.local_rank)
+    use_cuda = device.type == "cuda"
     if use_cuda:
         torch.cuda.set_device(device)
     if not dist.is_initialized():

@@ -24,3 +24,11 @@ def brief(exc: BaseException, limit: int = 100) -> str:
     lines = str(exc).strip().splitlines()
     text = " ".join(lines[0].split()) if lines else type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def did_you_mean(name, known) -> str:
+    """"did you mean 'x'? " for the closest of `known` to `name`, or "" when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""

@@ -14,7 +14,7 @@ def evaluate(model, dataset, metric_names, registry, options: dict | None = None
 
     `options` maps a metric name to its raw options (validated against that metric's Config).
     """
-    from genzoo.config import structure
+    from genzoo.options import structure
 
     options = options or {}
     unknown = sorted(set(options) - set(metric_names))

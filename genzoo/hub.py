@@ -20,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 
 import genzoo
 from genzoo.checkpoint import follow_umask
-from genzoo.config import structure
+from genzoo.options import structure
 from genzoo.errors import GenzooError, brief
 from genzoo.model import JointModel
 from genzoo.registry import default_registry
@@ -160,7 +160,8 @@ def _check_tensors(model, tensors: dict, path: Path) -> None:
 
 def _read_config(path: Path) -> dict:
     """config.json, checked against the installed plugins' option classes before anything is built."""
-    from genzoo.config import read_text_file, short_repr
+    from genzoo.yaml_files import read_text_file
+    from genzoo.options import short_repr
 
     try:
         config = json.loads(read_text_file(path, "model config"))

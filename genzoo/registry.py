@@ -8,7 +8,6 @@ refuses lookups, naming both plugins); everything else keeps working.
 
 from __future__ import annotations
 
-import difflib
 import importlib.metadata
 import os
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import attrs
 import pluggy
 
-from genzoo.errors import GenzooError
+from genzoo.errors import GenzooError, did_you_mean
 from genzoo.interfaces import Arch, Dataset, Metric, Objective
 
 ENTRY_POINT_GROUP = "genzoo"
@@ -155,9 +154,7 @@ def _is_sweep(path: Path) -> bool:
 
 
 def unknown_name_message(what: str, name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(str(name), known, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"unknown {what} {name!r}: {hint}choose one of {', '.join(known) or '(none installed)'}"
+    return f"unknown {what} {name!r}: {did_you_mean(name, known)}choose one of {', '.join(known) or '(none installed)'}"
 
 
 _default: Registry | None = None

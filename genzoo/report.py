@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 from genzoo.checkpoint import write_text_atomically
-from genzoo.config import read_text_file
+from genzoo.yaml_files import read_text_file
 from genzoo.errors import GenzooError, brief
 
 SUMMARY_COLUMNS = ("series", "panel", "runs", "is_mean", "is_std", "mse_mean", "mse_std", "diverged_share")

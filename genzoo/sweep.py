@@ -28,7 +28,8 @@ from typing import Literal
 import attrs
 
 from genzoo.checkpoint import write_text_atomically
-from genzoo.config import DEFAULT_RAW, build, load_yaml, merge, parse_overrides, patch_from_pairs, structure
+from genzoo.config import build, default_raw, load_yaml, merge, parse_overrides, patch_from_pairs
+from genzoo.options import structure
 from genzoo.errors import GenzooError, Interrupted
 
 METRIC_COLUMNS = ("is", "is_std", "mse", "diverged", "wall_time_s", "steps", "stack", "engine", "device")
@@ -82,11 +83,12 @@ def load_sweep(path: str, overrides: list[str], registry) -> Sweep:
     base = spec.get("base") or {}
     base = parse_overrides(base) if isinstance(base, list) else patch_from_pairs(base.items())
     base = merge(base, parse_overrides([o for o in overrides if o.partition("=")[0] not in option_keys]))
+    base = merge(default_raw(registry), base)
     runs = []
     for values in itertools.product(*grid.values()):
         for seed in seeds:
             factors = {**dict(zip(grid, values)), "seed": seed}
-            raw = merge(merge(DEFAULT_RAW, base), patch_from_pairs(factors.items()))
+            raw = merge(base, patch_from_pairs(factors.items()))
             raw = build(raw, registry).as_raw()  # every run is validated before any starts
             digest = hashlib.sha1(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:12]
             runs.append(SweepRun(digest, factors, raw))
@@ -175,9 +177,9 @@ def _worker_layout(requested: int, units: int, raw: dict) -> tuple[int, int, str
     """(worker processes, threads each, device): one worker per GPU, else one per CPU core."""
     import torch
 
-    from genzoo.trainer import pick_device
+    from genzoo.devices import resolve_device
 
-    device = pick_device(raw["train"]["device"])
+    device = resolve_device(raw["train"]["device"])
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     default = torch.cuda.device_count() if device.type == "cuda" else cores
     workers = max(1, min(requested or default, units or 1))

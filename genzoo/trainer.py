@@ -20,7 +20,8 @@ from torch import nn
 import genzoo
 from genzoo import checkpoint, distributed, precision, rng
 from genzoo.budget import check_fits
-from genzoo.config import RunConfig, dump
+from genzoo.config import dump
+from genzoo.settings import RunConfig
 from genzoo.config import build as config_build
 from genzoo.data import BatchStream, LoaderStream
 from genzoo.errors import GenzooError, Interrupted, TrainingDiverged, brief

@@ -71,7 +71,7 @@ def test_wgan_gp_critic_has_no_batch_norm_when_asked(name, side):
 
 
 def mnist_critic(**options):
-    from genzoo.config import structure
+    from genzoo.options import structure
     from genzoo.interfaces import Needs
 
     cls = default_registry().get("archs", "mnist_conv").cls

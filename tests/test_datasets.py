@@ -197,7 +197,7 @@ def test_real_shared_data_loads():
 
 
 def test_celeba_streamed_by_dataloader_workers_matches_in_memory_and_resumes(tmp_path):
-    from genzoo.config import TrainConfig
+    from genzoo.settings import TrainConfig
     from genzoo.trainer import make_stream
 
     write_faces(tmp_path, 12)

@@ -62,7 +62,7 @@ def test_train_classifier_command_keeps_a_record_next_to_the_weights(tmp_path):
 
 
 def test_ais_on_grey_mnist_uses_the_binarized_test_set_and_restores_grad_flags(tmp_path):
-    from genzoo.config import structure
+    from genzoo.options import structure
     from genzoo.hub import load
     from genzoo.registry import default_registry
 

@@ -135,7 +135,7 @@ def idx_images(n: int) -> bytes:
        data=st.binary(min_size=1, max_size=8), cut=st.integers(0, 3200))
 def test_fuzzed_dataset_files(tmp_path, name, position, data, cut):
     """Damaged dataset files: decoded to their arrays, or a GenzooError, never another exception."""
-    from genzoo.config import structure
+    from genzoo.options import structure
     from genzoo.registry import default_registry
 
     root = tmp_path / f"d{next(TRIED)}"

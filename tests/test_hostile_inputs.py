@@ -3,7 +3,6 @@ the fix, exit code 2, no traceback, and nothing half-made."""
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys

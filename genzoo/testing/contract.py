@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from safetensors.torch import load_file, save_file
 
-from genzoo.config import OptimConfig, _plain, structure
+from genzoo.settings import OptimConfig
+from genzoo.options import plain, structure
 from genzoo.registry import default_registry
 from genzoo.trainer import build_model, make_optimizers, update
 
@@ -135,7 +136,7 @@ def check_config_round_trip(objective_name: str, arch_name: str) -> None:
     for kind, name in (("objectives", objective_name), ("archs", arch_name)):
         cls = registry.get(kind, name).cls
         options = cls.Config()
-        assert structure(cls.Config, _plain(options), name) == options
+        assert structure(cls.Config, plain(options), name) == options
 
 
 def check_device_move(objective_name: str, arch_name: str) -> None:
