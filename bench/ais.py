@@ -14,8 +14,7 @@ import torch
 
 from genzoo.ais import AISConfig, ais
 from genzoo.likelihood import log_likelihood
-from genzoo.registry import default_registry
-from genzoo.trainer import build_model
+from genzoo import factory
 
 
 def main() -> None:
@@ -27,10 +26,9 @@ def main() -> None:
     parser.add_argument("--leapfrog", type=int, default=10)
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    registry = default_registry()
-    objective = registry.get("objectives", "vae").cls()
-    arch = registry.get("archs", args.arch).cls()
-    model = build_model(arch, objective.needs).to(device).eval()
+    objective = factory.build("objectives", "vae")
+    arch = factory.build("archs", args.arch)
+    model = factory.build_model(arch, objective.needs).to(device).eval()
     model.decoder.requires_grad_(False)
     rows = args.images * args.chains
     x = torch.bernoulli(torch.full((rows, *arch.data_shape), 0.13, device=device))

@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--archs", default="toy_mlp,mnist_conv")
-    parser.add_argument("--data-root", default="../shared/data", help="holds binarized_mnist/ for mnist_conv")
+    parser.add_argument("--data-root", default="../shared/data", help="holds MNIST/ for mnist_conv")
     args = parser.parse_args()
     registry = default_registry()
     print(f"device {'cuda' if torch.cuda.is_available() else 'cpu'}, {torch.get_num_threads()} threads, {args.steps} iterations per timing")
@@ -88,7 +88,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for arch in args.archs.split(","):
             recipe = RECIPES[arch]
-            overrides = [f"data.root={args.data_root}"] if recipe else []
+            overrides = [f"data.root={args.data_root}", "eval.every=0", "eval.metrics=[mse]"] if recipe else []
             hand, ours = [], []
             config = resolve(recipe, [*overrides, "train.tensorboard=false"], registry)
             reference = Trainer(config, registry, Path(tmp) / "hand")

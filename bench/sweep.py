@@ -21,24 +21,23 @@ import attrs
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from genzoo import factory
+from genzoo.assembly import build_parts, make_optimizers, step_ratio
 from genzoo.config import build, parse_value
 from genzoo.registry import default_registry
+from genzoo.step import alternate, update
 from genzoo.sweep import load_sweep, run_sweep
-from genzoo.trainer import build_model, build_parts, make_optimizers, step_ratio, update
 
 
 def iteration_flops(config, registry) -> int:
     """FLOPs of one training iteration (all critic and generator steps) of one run."""
     objective, arch, dataset = build_parts(config, registry)
-    model = build_model(arch, objective.needs)
+    model = factory.build_model(arch, objective.needs)
     ratio = step_ratio(config, objective)
     optimizers = make_optimizers(model, config.optim, with_critic=ratio.critic > 0)
     x = dataset.raw("train")[: config.train.batch_size]
     with FlopCounterMode(display=False) as counter:
-        for _ in range(ratio.critic):
-            update(model, objective, optimizers, "critic", x)
-        for _ in range(ratio.generator):
-            update(model, objective, optimizers, "generator", x)
+        alternate(ratio, lambda side: update(model, objective, optimizers, side, x).logs)
     return counter.get_total_flops()
 
 

@@ -1,7 +1,7 @@
 """Training throughput (images/s) per architecture x {eager, compile} x {fp32, bf16} on this device.
 
 Each arch runs its svae-r recipe's batch size and step ratio on random data of its shape (no data
-loading), through the trainer's own step (`genzoo.trainer.train_step`), channels-last as the
+loading), through the trainer's own iteration (`genzoo.step`), channels-last as the
 trainer's default picks it. Compile time is reported separately (first iterations), not in the rate.
 Usage: python bench/throughput.py [--iters 5] [--archs toy_mlp,mnist_conv,cifar_dcgan,celeba_dcgan]
        [--modes eager,compile] [--precisions fp32,bf16]
@@ -12,10 +12,13 @@ import time
 
 import torch
 
+from genzoo import factory
+from genzoo.assembly import make_optimizers, step_ratio
 from genzoo.config import resolve
+from genzoo.devices import resolve_device
 from genzoo.precision import Precision, compile_nets, use_channels_last
 from genzoo.registry import default_registry
-from genzoo.trainer import SideLoss, build_model, make_optimizers, pick_device, step_ratio, train_step
+from genzoo.step import SideLoss, alternate, take_step
 
 RECIPES = {"toy_mlp": "svae-r-toy", "mnist_conv": "svae-r-mnist", "cifar_dcgan": "svae-r-cifar", "celeba_dcgan": "svae-r-celeba"}
 
@@ -23,10 +26,10 @@ RECIPES = {"toy_mlp": "svae-r-toy", "mnist_conv": "svae-r-mnist", "cifar_dcgan":
 def images_per_second(recipe: str, mode: str, precision: str, iters: int, registry, device) -> tuple[float, float]:
     """(images/s, seconds spent in the first two iterations, which include any compilation)."""
     config = resolve(recipe, [], registry)
-    objective = registry.get("objectives", config.objective.name).cls(config.objective.options)
-    arch = registry.get("archs", config.arch.name).cls(config.arch.options)
+    objective = factory.build("objectives", config.objective.name, config.objective.options, registry)
+    arch = factory.build("archs", config.arch.name, config.arch.options, registry)
     torch.manual_seed(0)
-    model = build_model(arch, objective.needs).to(device)
+    model = factory.build_model(arch, objective.needs).to(device)
     if use_channels_last(config.train.channels_last, model):
         model.to(memory_format=torch.channels_last)
     ratio = step_ratio(config, objective)
@@ -38,11 +41,10 @@ def images_per_second(recipe: str, mode: str, precision: str, iters: int, regist
     amp = Precision(precision, device, sides)
     x = torch.rand(config.train.batch_size, *arch.data_shape, device=device).round()
 
+    weights = objective.loss_weights()
+
     def iteration():
-        for _ in range(ratio.critic):
-            train_step(sides["critic"], optimizers["critic"], amp, "critic", x)
-        for _ in range(ratio.generator):
-            logs = train_step(sides["generator"], optimizers["generator"], amp, "generator", x)
+        logs = alternate(ratio, lambda side: take_step(model, sides[side], optimizers[side], amp, side, x, weights).logs)
         float(next(iter(logs.values())))
 
     began = time.perf_counter()
@@ -62,7 +64,7 @@ def main() -> None:
     parser.add_argument("--precisions", default="fp32,bf16")
     args = parser.parse_args()
     registry = default_registry()
-    device = pick_device("auto")
+    device = resolve_device("auto")
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
     print(f"device {name}, torch {torch.__version__}, {args.iters} timed iterations after 2 warm-up")
     print(f"{'arch':<13} {'mode':<8} {'precision':<9} {'images/s':>10} {'warm-up s':>10}")

@@ -15,12 +15,15 @@ import json
 import math
 
 import torch
-from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from genzoo.settings import RunConfig
+from genzoo import factory
+from genzoo.assembly import build_parts, make_stream, step_ratio
+from genzoo.budget import check_fits
 from genzoo.errors import GenzooError
 from genzoo.evaluate import evaluate
+from genzoo.settings import RunConfig
+from genzoo.step import SideLoss, alternate
 
 # The settings runs of one stack may vary, besides the objective's `stackable` loss weights.
 STACKABLE = ("train.seed", "optim.lr", "optim.critic_lr")
@@ -48,23 +51,10 @@ class StackedAdam:
             p.sub_(lr / correction1 * m / (v.sqrt() / correction2 + self.eps))
 
 
-class _Loss(nn.Module):
-    """One run's critic or generator loss as a module, so `functional_call` can swap in its weights."""
-
-    def __init__(self, objective, model):
-        super().__init__()
-        self.objective = objective
-        self.model = model
-
-    def forward(self, x: torch.Tensor, side: str):
-        out = self.objective.critic_loss(self.model, x) if side == "critic" else self.objective.generator_loss(self.model, x)
-        return out.loss, out.logs
-
-
 def stack_key(config: RunConfig, registry) -> str:
     """Runs with equal keys can be stacked: everything but the stackable settings agrees."""
     raw = config.as_raw()
-    weights = registry.get("objectives", config.objective.name).cls.stackable
+    weights = factory.plugin_class("objectives", config.objective.name, registry).stackable
     for dotted in STACKABLE + tuple(f"objective.{name}" for name in weights):
         section, key = dotted.split(".")
         raw.get(section, {}).pop(key, None)
@@ -77,33 +67,29 @@ class StackedRuns:
     """R runs of one objective x arch x data, trained together; `fit` returns each run's metrics."""
 
     def __init__(self, configs: list[RunConfig], registry, device: torch.device, randomness: str = "different"):
-        from genzoo.budget import check_fits
-        from genzoo.trainer import build_model, build_parts, make_stream, step_ratio
-
         if len({stack_key(c, registry) for c in configs}) != 1:
             raise GenzooError("stacked runs must agree on every setting but seed, learning rates and loss weights")
         self.configs, self.registry, self.device = configs, registry, device
         first = configs[0]
-        names = [n for n in registry.get("objectives", first.objective.name).cls.stackable if hasattr(first.objective.options, n)]
-        self.loss_weights = {n: torch.tensor([float(getattr(c.objective.options, n)) for c in configs], device=device) for n in names}
-        # The objective's own config holds each weight's largest value, so a term that any run
-        # needs is computed for all; runs whose weight is 0 multiply it away.
-        largest = max(configs, key=lambda c: [getattr(c.objective.options, n) for n in names])
-        self.objective, self.arch, self.dataset = build_parts(largest, registry)
+        # Each run's loss weights, as a single run reads them (`Objective.loss_weights`), one
+        # value per run. The stack's objective holds each weight's largest value (see `computes`).
+        per_run = [factory.build("objectives", c.objective.name, c.objective.options, registry).loss_weights() for c in configs]
+        self.loss_weights = {n: torch.tensor([float(w[n]) for w in per_run], device=device) for n in per_run[0]}
+        largest = max(range(len(configs)), key=lambda r: list(per_run[r].values()))
+        self.objective, self.arch, self.dataset = build_parts(configs[largest], registry)
         self.ratio = step_ratio(first, self.objective)
         check_fits(self.arch, self.objective.needs, first.train.batch_size, device, copies=len(configs))
         models = []
         for config in configs:
             torch.manual_seed(config.train.seed)  # the single-run trainer's initialisation
-            models.append(build_model(self.arch, self.objective.needs).to(device))
+            models.append(factory.build_model(self.arch, self.objective.needs).to(device))
         if any(True for _ in models[0].buffers()):
             raise GenzooError(f"arch {first.arch.name!r} keeps buffers (batch-norm statistics), which stacked runs do not support; use sweep engine=trainer")
         self.model = models[0]
         params, _ = stack_module_state(models)
         self.params = {f"model.{k}": v for k, v in params.items()}
-        self.sides = {"generator": [k for k in self.params if not k.startswith("model.critic.")]}
-        if self.ratio.critic > 0:
-            self.sides["critic"] = [k for k in self.params if k.startswith("model.critic.")]
+        sides = ("generator", "critic") if self.ratio.critic > 0 else ("generator",)
+        self.sides = {side: [f"model.{k}" for k in params if self.model.side_of(k) == side] for side in sides}
         betas = (first.optim.beta1, first.optim.beta2)
         rates = {
             "generator": torch.tensor([c.optim.lr for c in configs]),
@@ -111,7 +97,7 @@ class StackedRuns:
         }
         self.optimizers = {side: StackedAdam([self.params[k] for k in keys], rates[side], betas) for side, keys in self.sides.items()}
         self.streams = [make_stream(self.dataset, c.train, device) for c in configs]
-        self.loss = _Loss(self.objective, self.model)
+        self.losses = {side: SideLoss(self.objective, self.model, side) for side in self.sides}
         self.diverged_at: list[int | None] = [None] * len(configs)
         # "different": each run draws its own noise. "same": every run draws what a single run
         # would, so a stack of equal seeds reproduces `genzoo train` exactly (used by the tests).
@@ -126,17 +112,11 @@ class StackedRuns:
         return logs
 
     def _one_run(self, weights: dict, x: torch.Tensor, loss_weights: dict, side: str):
-        with self.objective.stacked_weights(loss_weights):
-            return functional_call(self.loss, weights, (x, side))
+        return functional_call(self.losses[side], weights, (x, loss_weights))
 
     def iteration(self) -> dict:
         x = torch.stack([next(stream) for stream in self.streams])
-        logs: dict = {}
-        for _ in range(self.ratio.critic):
-            logs.update(self._update("critic", x))
-        for _ in range(self.ratio.generator):
-            logs.update(self._update("generator", x))
-        return logs
+        return alternate(self.ratio, lambda side: self._update(side, x))
 
     def fit(self, steps: int, progress=None, check_every: int = 50) -> list[dict]:
         """Train every run `steps` iterations; `progress(n)` is called with iterations done."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -46,9 +45,6 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="measure a trained model; writes metrics.json and refreshes its model card")
     ev.add_argument("name", metavar="MODEL_OR_RUN")
     ev.add_argument("args", nargs="*", metavar="metrics=mse,ais data.root=... ais.steps=...")
-    clf = sub.add_parser("train-classifier", help="train the MNIST classifier used for MNIST IS and FID")
-    clf.add_argument("dataset", choices=["mnist"])
-    clf.add_argument("args", nargs="*", metavar="data.root=... out=mnist-classifier.safetensors epochs=10")
     rec = sub.add_parser("reconstruct", help="encode and decode image files; writes originals beside reconstructions")
     rec.add_argument("name", metavar="MODEL")
     rec.add_argument("images", nargs="+", metavar="IMAGE")
@@ -61,7 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser("list", help="list installed plugins and recipes")
     show.add_argument("kind", nargs="?", choices=KINDS)
     show.add_argument("--details", action="store_true", help="archs: data shape, prior and parameter counts")
+    for name, command in _plugin_commands().items():
+        command.add_arguments(sub.add_parser(name, help=command.help))
     return parser
+
+
+def _plugin_commands() -> dict:
+    """Subcommands that installed plugins contribute (hook `genzoo_commands`), built-in names excepted."""
+    from genzoo.factory import plugin_class
+    from genzoo.registry import default_registry
+
+    return {name: plugin_class("commands", name)() for name in default_registry().names("commands") if name not in COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,26 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, or a usage error already printed
         return exc.code
     try:
-        if args.command == "train":
-            return _train(args)
-        if args.command == "sweep":
-            return _sweep(args)
-        if args.command == "report":
-            return _report(args)
-        if args.command == "sample":
-            return _sample(args)
-        if args.command == "eval":
-            return _eval(args)
-        if args.command == "train-classifier":
-            return _train_classifier(args)
-        if args.command == "reconstruct":
-            return _reconstruct(args)
-        if args.command == "push":
-            from genzoo.hub import push
-
-            print(push(args.source, args.repo_id, private=args.private, revision=args.revision))
-            return 0
-        return _list(args.kind, args.details)
+        run = COMMANDS.get(args.command) or _plugin_commands()[args.command].run
+        return run(args)
     except GenzooError as exc:
         print("genzoo: error: " + " ".join(str(exc).split()), file=sys.stderr)
         return exc.exit_code
@@ -185,24 +173,23 @@ def _report(args) -> int:
 
 
 def _model_and_dataset(name):
-    from genzoo.options import structure
+    from genzoo import factory
     from genzoo.hub import load
-    from genzoo.registry import default_registry
 
     model = load(name)
     if not model.data:
         return model, None
     options = dict(model.data)
-    cls = default_registry().get("datasets", options.pop("name")).cls
-    return model, cls(structure(cls.Config, options, "data"))
+    return model, factory.build("datasets", options.pop("name"), options, where="data")
 
 
 def _eval(args) -> int:
+    from genzoo import factory
     from genzoo.config import parse_overrides
-    from genzoo.options import structure
     from genzoo.evaluate import evaluate
     from genzoo.hub import load
     from genzoo.registry import default_registry
+    from genzoo.results_files import record_results
 
     source = Path(args.name)
     folder = source / "export" if (source / "export" / "config.json").is_file() else source
@@ -216,94 +203,15 @@ def _eval(args) -> int:
     if "name" not in data_options:
         raise GenzooError("the model's config names no dataset; give data.name=... (and data.root=...)")
     registry = default_registry()
-    cls = registry.get("datasets", data_options.pop("name")).cls
-    dataset = cls(structure(cls.Config, data_options, "data"))
+    dataset = factory.build("datasets", data_options.pop("name"), data_options, registry, where="data")
     names = names or list(dataset.default_metrics)
     results = evaluate(model, dataset, names, registry, patch)
     for key, detail in results["details"].items():
         bounds = f"; BDMC lower {detail['bdmc_lower']:.2f}, upper {detail['bdmc_upper']:.2f}, gap {detail['bdmc_gap']:.2f}" if "bdmc_gap" in detail else ""
         print(f"{key}: {detail['value']}  ({'; '.join(f'{k}={v}' for k, v in detail['protocol'].items())}{bounds})")
     if folder.is_dir():
-        written = _record_results(folder, results)
+        written = record_results(folder, results)
         print(f"wrote {' and '.join(str(p) for p in written)}, and refreshed {folder / 'README.md'}")
-    return 0
-
-
-def _record_results(export: Path, results: dict) -> list[Path]:
-    """Merge new results into the export's metrics.json (and its run's, when it is a run's export)
-    and rewrite the model card; the values are printed before, so a failed write loses nothing."""
-    from genzoo.checkpoint import write_text_atomically
-    from genzoo.config import load_yaml
-    from genzoo.hub import write_results
-
-    def merged(path: Path) -> dict:
-        try:
-            old = json.loads(path.read_text()) if path.is_file() else {}
-        except (OSError, ValueError):
-            print(f"warning: {path} was unreadable; it now holds only the new results", file=sys.stderr)
-            old = {}
-        old = old if isinstance(old, dict) else {}
-        details = old.get("details") if isinstance(old.get("details"), dict) else {}
-        return {**old, **{k: v for k, v in results.items() if k != "details"}, "details": {**details, **results["details"]}}
-
-    run = export.parent if (export.parent / "config.yaml").is_file() and export.name == "export" else None
-    meta = json.loads((export / "config.json").read_text())
-    try:
-        recipe = load_yaml(run / "config.yaml") if run else meta
-    except GenzooError:
-        recipe = meta  # a damaged run config: the card shows the export's own config
-    written = []
-    try:
-        metrics = merged(export / "metrics.json")
-        write_results(export, meta, recipe, metrics)
-        written.append(export / "metrics.json")
-        if run is not None and (run / "metrics.json").is_file():
-            write_text_atomically(run / "metrics.json", json.dumps(merged(run / "metrics.json"), indent=2, default=str) + "\n")
-            written.append(run / "metrics.json")
-    except OSError as exc:
-        raise GenzooError(f"the results above were not saved: cannot write into {export} ({exc.strerror}); copy the model folder somewhere writable") from None
-    return written
-
-
-def _train_classifier(args) -> int:
-    import attrs
-
-    from genzoo.checkpoint import write_text_atomically
-    from genzoo.config import parse_overrides
-    from genzoo.options import structure
-    from genzoo_plugins.datasets.mnist import MNIST, BinarizedMNIST, MNISTConfig
-    from genzoo_plugins.metrics.mnist_classifier import describe, train_classifier
-
-    @attrs.frozen(kw_only=True)
-    class ClassifierOptions:
-        data: dict = attrs.field(factory=dict)
-        out: str = "mnist-classifier.safetensors"
-        epochs: int = attrs.field(default=10, validator=attrs.validators.in_(range(1, 1001)))
-        seed: int = 0
-        record_only: bool = False  # recompute the JSON record of an existing classifier file, no training
-
-    options = structure(ClassifierOptions, parse_overrides(args.args), "train-classifier")
-    mnist = MNIST(structure(MNISTConfig, options.data, "data"))
-    if options.record_only:
-        if not Path(options.out).is_file():
-            raise GenzooError(f"record_only=true needs an existing classifier at out={options.out}")
-        result = {"path": options.out, "validation_accuracy": None}
-    else:
-        result = train_classifier(mnist.raw("train"), mnist.labels("train"), mnist.raw("test"), mnist.labels("test"),
-                                  Path(options.out), epochs=options.epochs, seed=options.seed)
-    try:
-        binarized = BinarizedMNIST(BinarizedMNIST.Config(root=mnist.config.root)).raw("test")
-    except GenzooError:
-        binarized = None  # the binarized reference is optional
-    summary = Path(result["path"]).with_suffix(".json")
-    earlier = json.loads(summary.read_text()) if options.record_only and summary.is_file() else {}
-    record = {**earlier, **describe(result["path"], mnist.raw("test"), mnist.labels("test"), binarized)}
-    if not options.record_only:
-        record.update({"epochs": options.epochs, "seed": options.seed, "validation_accuracy": result["validation_accuracy"]})
-    write_text_atomically(summary, json.dumps(record, indent=1) + "\n")
-    print(f"test accuracy {record['test_accuracy']:.4f}; IS of the real grey test set {record['real_test_is']:.3f} +- {record['real_test_is_std']:.3f}"
-          + (f", of the shuffled binarized test set {record['binarized_test_is']:.3f}" if "binarized_test_is" in record else "") + " (10,000 images, 10 splits)")
-    print(f"wrote {summary}; use {result['path']} with weights=PATH or $GENZOO_MNIST_CLASSIFIER")
     return 0
 
 
@@ -355,9 +263,18 @@ def _arch_details(arch) -> None:
         print(f"      {variant:<22} " + ", ".join(f"{net} {n:,}" for net, n in counts.items()))
 
 
-def _list(kind: str | None, details: bool = False) -> int:
+def _push(args) -> int:
+    from genzoo.hub import push
+
+    print(push(args.source, args.repo_id, private=args.private, revision=args.revision))
+    return 0
+
+
+def _list(args) -> int:
+    from genzoo import factory
     from genzoo.registry import default_registry
 
+    kind, details = args.kind, args.details
     registry = default_registry()
     for section in [kind] if kind else KINDS:
         print(f"{section}:")
@@ -370,9 +287,15 @@ def _list(kind: str | None, details: bool = False) -> int:
             doc = (entry.cls.__doc__ or "").strip().splitlines()[0] if entry.cls.__doc__ else ""
             print(f"  {name:<16} {doc}  [{entry.plugin}]")
             if details and section == "archs":
-                _arch_details(entry.cls())
+                _arch_details(factory.build("archs", name, registry=registry))
     if registry.broken:
         print("broken plugins:")
         for broken in registry.broken:
             print(f"  {broken.plugin}: {broken.reason}")
     return 0
+
+
+COMMANDS = {
+    "train": _train, "sweep": _sweep, "report": _report, "sample": _sample, "eval": _eval,
+    "reconstruct": _reconstruct, "push": _push, "list": _list,
+}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from genzoo import factory
 from genzoo.errors import GenzooError, did_you_mean
 from genzoo.options import convert, short_repr, structure, unknown_key_message
 from genzoo.settings import Choice, EvalConfig, HubConfig, OptimConfig, ResumeConfig, RunConfig, TrainConfig
@@ -139,8 +140,7 @@ def build(raw: dict, registry) -> RunConfig:
         name = options.pop("name")
         if not isinstance(name, str):
             raise GenzooError(f"{section}.name must be a plugin name, got {short_repr(name)} (see genzoo list {kind})")
-        entry = registry.get(kind, name)
-        kwargs[section] = Choice(name=name, options=structure(entry.cls.Config, options, f"{section}({name})"))
+        kwargs[section] = Choice(name=name, options=factory.validated_options(kind, name, options, registry, f"{section}({name})"))
     for section, cls in SECTION_CLASSES.items():
         kwargs[section] = structure(cls, raw.get(section), section)
     for key, tp in TOP_LEVEL_VALUES.items():

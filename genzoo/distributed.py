@@ -69,13 +69,19 @@ def check_batch(batch_size: int, topology: Topology) -> None:
         raise GenzooError(f"train.batch_size {batch_size} (the global batch) must be divisible by the {topology.world} processes")
 
 
-def wrap(side_loss: nn.Module, device: torch.device, sync_batchnorm: bool) -> nn.Module:
-    """One side's loss module as DDP; batch-norm buffers are broadcast from rank 0 every step,
-    or replaced by synchronised batch-norm (GPU) when asked."""
+def sync_batchnorm(model: nn.Module) -> None:
+    """Batch-norm statistics over the global batch (GPU): every BN layer becomes a SyncBatchNorm
+    that keeps the same parameter and buffer tensors, so optimizers built before still hold them."""
+    nn.SyncBatchNorm.convert_sync_batchnorm(model)
+
+
+def wrap(side_loss: nn.Module, device: torch.device) -> nn.Module:
+    """One side's loss module as DDP, averaging only that side's gradients: DDP reduces the
+    parameters that take gradients when it is built, so the other side is frozen then.
+    Batch-norm buffers are broadcast from rank 0 every step."""
     from torch.nn.parallel import DistributedDataParallel
 
-    if sync_batchnorm:
-        side_loss = nn.SyncBatchNorm.convert_sync_batchnorm(side_loss)
+    side_loss.model.train_side(side_loss.side)
     return DistributedDataParallel(side_loss, device_ids=[device.index] if device.type == "cuda" else None, forward_sync_buffers=True)
 
 

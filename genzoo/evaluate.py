@@ -14,7 +14,7 @@ def evaluate(model, dataset, metric_names, registry, options: dict | None = None
 
     `options` maps a metric name to its raw options (validated against that metric's Config).
     """
-    from genzoo.options import structure
+    from genzoo import factory
 
     options = options or {}
     unknown = sorted(set(options) - set(metric_names))
@@ -28,9 +28,9 @@ def evaluate(model, dataset, metric_names, registry, options: dict | None = None
     model.eval()
     try:
         for name in metric_names:
-            cls = registry.get("metrics", name).cls
-            result = cls(structure(cls.Config, options.get(name), name))(model, dataset)
-            key = getattr(cls, "key", name)
+            metric = factory.build("metrics", name, options.get(name) or {}, registry, where=name)
+            result = metric(model, dataset)
+            key = getattr(metric, "key", name)
             summary[key] = None if math.isnan(result.value) else result.value
             details[key] = {"metric": name, "value": summary[key], "protocol": result.protocol, **result.extra}
             if result.extra.get("diverged"):

@@ -19,11 +19,12 @@ from huggingface_hub import PyTorchModelHubMixin
 from safetensors import SafetensorError, safe_open
 
 import genzoo
+from genzoo import factory
 from genzoo.checkpoint import follow_umask
-from genzoo.options import structure
 from genzoo.errors import GenzooError, brief
 from genzoo.model import JointModel
 from genzoo.registry import default_registry
+from genzoo.results_files import write_results
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
@@ -44,14 +45,10 @@ class GenzooModel(
     def __init__(self, objective: dict, arch: dict, data: dict | None = None):
         from genzoo.budget import check_fits
 
-        registry = default_registry()
-        objective_cls = registry.get("objectives", objective["name"]).cls
-        arch_cls = registry.get("archs", arch["name"]).cls
-        options = {k: v for k, v in arch.items() if k != "name"}
-        built = arch_cls(structure(arch_cls.Config, options, f"arch({arch['name']})"))
-        check_fits(built, objective_cls.needs, 1, "cpu", training=False)
-        encoder, decoder, critic = built.build(objective_cls.needs)
-        super().__init__(encoder, decoder, critic, built.prior)
+        needs = factory.plugin_class("objectives", objective["name"]).needs
+        built = factory.build("archs", arch["name"], {k: v for k, v in arch.items() if k != "name"})
+        check_fits(built, needs, 1, "cpu", training=False)
+        super().__init__(**factory.build_nets(built, needs))
         self.data = data
 
     @classmethod
@@ -78,21 +75,11 @@ def export(model: JointModel, config, registry, metrics: dict, figures: list, fo
     save_model(model, str(folder / WEIGHTS))
     follow_umask(folder / WEIGHTS)  # safetensors writes through a private temporary
     (folder / CONFIG).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    picture = next((f for f in figures if Path(str(f.path)).name in ("samples.png", "toy.png")), None)
+    picture = next((f for f in figures if f.cover), None)
     if picture is not None:
         (folder / Path(str(picture.path)).name).write_bytes(Path(str(picture.path)).read_bytes())
     write_results(folder, meta, config.as_raw(), metrics)
     return folder
-
-
-def write_results(folder: Path, meta: dict, recipe: dict, metrics: dict) -> None:
-    """metrics.json and the model card (README.md) of an export, written together so they agree."""
-    from genzoo.model_card import render_card
-
-    picture = next((p.name for p in sorted(Path(folder).glob("*.png"))), None)
-    (Path(folder) / "README.md").write_text(render_card(meta, recipe, metrics, picture))
-    (Path(folder) / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-
 
 
 def push(source: str | Path, repo_id: str, *, private: bool = False, revision: str | None = None) -> str:
@@ -186,8 +173,7 @@ def _read_config(path: Path) -> dict:
             provider = (config.get("plugins") or {}).get(section, "a plugin that is not installed")
             provider = provider if isinstance(provider, str) and len(provider) <= 80 else short_repr(provider)
             raise GenzooError(f"{path} needs {section} {name!r}, provided by {provider}; install it (genzoo list {kind})")
-        cls = registry.get(kind, name).cls
-        structure(cls.Config, {k: v for k, v in value.items() if k != "name"}, f"{path}: {section}({name})")
+        factory.validated_options(kind, name, {k: v for k, v in value.items() if k != "name"}, registry, where=f"{path}: {section}({name})")
     return config
 
 

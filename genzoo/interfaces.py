@@ -8,50 +8,13 @@ few declared facts so that the trainer, the metrics and the objectives can stay 
 from __future__ import annotations
 
 import abc
-import contextlib
-import math
 from typing import ClassVar, Literal
 
 import attrs
 import torch
 from torch import nn
 
-from genzoo import rng
-
-NoiseKind = Literal["normal", "uniform"]
-
-
-def draw(kind: NoiseKind, shape: tuple[int, ...], device, generator=None, dtype=None) -> torch.Tensor:
-    """Standard normal or U(-1, 1) samples: the two noise laws the paper's nets use.
-
-    The first axis is the batch; in multi-process training a draw without an explicit generator
-    covers the global batch and keeps this process's rows (genzoo.rng.global_batch_rows)."""
-    rows, keep = (shape[0], None) if generator is not None else rng.rows_to_draw(shape[0])
-    full = (rows, *shape[1:])
-    if kind == "normal":
-        out = torch.randn(full, device=device, generator=generator, dtype=dtype)
-    else:
-        out = torch.rand(full, device=device, generator=generator, dtype=dtype) * 2 - 1
-    return out if keep is None else out[keep]
-
-
-@attrs.frozen
-class Prior:
-    """p(z): a factorised standard normal or uniform on (-1, 1)^d."""
-
-    kind: NoiseKind
-    dim: int
-
-    def sample(self, n: int, device="cpu", generator=None, dtype=None) -> torch.Tensor:
-        return draw(self.kind, (n, self.dim), device, generator, dtype)
-
-    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """Log-density summed over latent dimensions (one value per row)."""
-        if self.kind == "normal":
-            return -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
-        inside = (z.abs() <= 1).all(-1)
-        return torch.where(inside, -self.dim * math.log(2.0), -math.inf)
-
+from genzoo.noise import NoiseKind, Prior, draw  # noqa: F401  (Prior is part of the plugin contract)
 
 class _Noisy(nn.Module):
     """Shared noise bookkeeping: a net with `noise_shape == ()` is deterministic."""
@@ -157,39 +120,36 @@ class Objective(abc.ABC):
     Subclasses set `Config` (an attrs class of their options), `needs` and `steps`,
     and implement `generator_loss` (and `critic_loss` when `needs.critic` is set).
     Losses are computed from the model's nets; the trainer decides which nets are frozen.
+
+    Loss weights: options that enter the losses only as multipliers (e.g. lambda, by convention
+    the option `lam`) are named in `stackable`. The losses read them from their `weights`
+    argument, never from `self.config`: one run passes `loss_weights()`, a stack of runs
+    (genzoo.batched) passes each run's own value, so runs that differ only in them train together.
     """
 
     Config: ClassVar[type] = attrs.make_class("NoOptions", {}, frozen=True)
     needs: ClassVar[Needs] = Needs()
     steps: ClassVar[StepRatio] = StepRatio()
-    # Options that enter the losses only as multipliers, read through `weight(name)`: runs that
-    # differ only in them can be trained as one stacked model (genzoo.batched).
     stackable: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config=None):
         self.config = config if config is not None else self.Config()
-        self._stacked_weights: dict | None = None
 
-    def weight(self, name: str):
-        """The loss weight `name`: the config's value, or this run's value inside a stacked step."""
-        if self._stacked_weights is not None:
-            return self._stacked_weights[name]
-        return getattr(self.config, name)
+    def loss_weights(self) -> dict:
+        """This run's loss weights: {name: value from the options} for each name in `stackable`."""
+        return {name: getattr(self.config, name) for name in self.stackable}
 
-    @contextlib.contextmanager
-    def stacked_weights(self, values: dict):
-        """Within the block `weight(name)` returns `values[name]` (one run's slice of a stack)."""
-        self._stacked_weights = values
-        try:
-            yield self
-        finally:
-            self._stacked_weights = None
+    def computes(self, name: str) -> bool:
+        """Whether the term weighed by `name` is computed at all (its weight in the options is
+        above zero; a stack's objective holds the stack's largest weight, so a term that any run
+        needs is computed for all, and runs whose weight is 0 multiply it away)."""
+        return getattr(self.config, name) > 0
 
-    def critic_loss(self, model, x: torch.Tensor) -> LossOut:
+    def critic_loss(self, model, x: torch.Tensor, weights) -> LossOut:
         raise TypeError(f"{type(self).__name__} trains no critic")
 
     @abc.abstractmethod
-    def generator_loss(self, model, x: torch.Tensor) -> LossOut: ...
+    def generator_loss(self, model, x: torch.Tensor, weights) -> LossOut: ...
 
 
 class Arch(abc.ABC):
@@ -253,12 +213,27 @@ class Metric(abc.ABC):
     def __call__(self, model, dataset: "Dataset") -> MetricResult: ...
 
 
+class Command(abc.ABC):
+    """A `genzoo` subcommand contributed by a plugin (hook `genzoo_commands`), e.g. the MNIST
+    plugin's `genzoo train-classifier`. `run` returns the exit code; raise GenzooError for bad input."""
+
+    help: ClassVar[str] = ""
+
+    def add_arguments(self, parser) -> None:
+        """Declare the command's arguments on its argparse `parser`."""
+
+    @abc.abstractmethod
+    def run(self, args) -> int: ...
+
+
 @attrs.frozen
 class Figure:
-    """A picture a run wrote: its file, and the image (C, H, W in [0, 1]) for TensorBoard, if any."""
+    """A picture a run wrote: its file, and the image (C, H, W in [0, 1]) for TensorBoard, if any.
+    The `cover` picture of a finished run goes into its export and onto the model card."""
 
     path: object
     image: torch.Tensor | None = None
+    cover: bool = False
 
 
 class Dataset(abc.ABC):

@@ -7,6 +7,8 @@ from torch import nn
 
 from genzoo.interfaces import Critic, Decoder, Encoder, Prior
 
+SIDES = ("critic", "generator")  # the two halves of one training iteration, in their order
+
 
 class JointModel(nn.Module):
     """Encoder, decoder, optional critic and the prior p(z).
@@ -48,9 +50,22 @@ class JointModel(nn.Module):
             raise TypeError("this model has no critic")
         return self.critic(x, z) if self.critic.joint else self.critic(x)
 
-    def generator_parameters(self) -> list[nn.Parameter]:
-        nets = [self.encoder, self.decoder]
-        return [p for net in nets if net is not None for p in net.parameters()]
+    def side_nets(self, side: str) -> list[nn.Module]:
+        """The nets one side trains: "critic" the critic; "generator" the encoder and decoder."""
+        nets = [self.critic] if side == "critic" else [self.encoder, self.decoder]
+        return [net for net in nets if net is not None]
 
-    def critic_parameters(self) -> list[nn.Parameter]:
-        return [] if self.critic is None else list(self.critic.parameters())
+    def side_parameters(self, side: str) -> list[nn.Parameter]:
+        return [p for net in self.side_nets(side) for p in net.parameters()]
+
+    def side_of(self, parameter_name: str) -> str:
+        """The side that trains the parameter named `parameter_name` (a `named_parameters` name)."""
+        return "critic" if parameter_name.startswith("critic.") else "generator"
+
+    def train_side(self, side: str) -> None:
+        """Let only `side`'s nets take gradients: the other side is frozen as whole modules, so a
+        critic step builds no graph through the generators and a generator step sends gradients
+        through the critic to its inputs only."""
+        for each in SIDES:
+            for net in self.side_nets(each):
+                net.requires_grad_(each == side)

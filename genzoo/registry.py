@@ -16,7 +16,7 @@ import attrs
 import pluggy
 
 from genzoo.errors import GenzooError, did_you_mean
-from genzoo.interfaces import Arch, Dataset, Metric, Objective
+from genzoo.interfaces import Arch, Command, Dataset, Metric, Objective
 
 ENTRY_POINT_GROUP = "genzoo"
 hookspec = pluggy.HookspecMarker("genzoo")
@@ -43,6 +43,10 @@ class Hooks:
         """Metrics: a value and its protocol."""
 
     @hookspec
+    def genzoo_commands(self) -> dict[str, type[Command]]:
+        """Extra `genzoo` subcommands (a built-in command's name is never replaced)."""
+
+    @hookspec
     def genzoo_recipe_dirs(self) -> list[Path]:
         """Folders of named recipes (NAME.yaml) that `genzoo train NAME` can load."""
 
@@ -52,6 +56,7 @@ KINDS = {
     "archs": ("genzoo_archs", Arch),
     "datasets": ("genzoo_datasets", Dataset),
     "metrics": ("genzoo_metrics", Metric),
+    "commands": ("genzoo_commands", Command),
 }
 
 

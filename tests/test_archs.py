@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from genzoo.arch_info import parameter_counts
-from genzoo.registry import default_registry
+from genzoo import factory
 
 
 def conv(c_in, c_out, k):
@@ -47,7 +47,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_parameter_counts_match_the_tables(name):
-    counts = parameter_counts(default_registry().get("archs", name).cls())
+    counts = parameter_counts(factory.build("archs", name))
     expected = EXPECTED[name]
     assert counts["joint (ALI/sVAE)"] == {k: expected[k] for k in ("encoder", "decoder", "critic")}
     assert counts["x-only (GAN/WGAN-GP)"]["critic"] == expected["x_critic"]
@@ -62,7 +62,7 @@ def test_mnist_counts_as_printed_by_the_cli(capsys):
 
 @pytest.mark.parametrize("name,side", [("mnist_conv", 28), ("cifar_dcgan", 32), ("celeba_dcgan", 64)])
 def test_wgan_gp_critic_has_no_batch_norm_when_asked(name, side):
-    cls = default_registry().get("archs", name).cls
+    cls = factory.plugin_class("archs", name)
     from genzoo.interfaces import Needs
 
     _, _, critic = cls(cls.Config(critic_batch_norm=False)).build(Needs(encoder=False, critic="x"))
@@ -74,7 +74,7 @@ def mnist_critic(**options):
     from genzoo.options import structure
     from genzoo.interfaces import Needs
 
-    cls = default_registry().get("archs", "mnist_conv").cls
+    cls = factory.plugin_class("archs", "mnist_conv")
     torch.manual_seed(0)
     return cls(structure(cls.Config, options, "arch")).build(Needs(encoder=True, critic="joint"))[2]
 

@@ -13,13 +13,13 @@ import torch
 from PIL import Image
 
 from genzoo.errors import GenzooError
-from genzoo.registry import default_registry
+from genzoo import factory
 
 SHARED_DATA = Path(os.environ.get("GENZOO_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def dataset(name, **options):
-    cls = default_registry().get("datasets", name).cls
+    cls = factory.plugin_class("datasets", name)
     return cls(cls.Config(**options))
 
 
@@ -198,7 +198,7 @@ def test_real_shared_data_loads():
 
 def test_celeba_streamed_by_dataloader_workers_matches_in_memory_and_resumes(tmp_path):
     from genzoo.settings import TrainConfig
-    from genzoo.trainer import make_stream
+    from genzoo.assembly import make_stream
 
     write_faces(tmp_path, 12)
     streamed = dataset("celeba", root=str(tmp_path), n_test=2, in_memory=False, workers=2)

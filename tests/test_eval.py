@@ -62,9 +62,8 @@ def test_train_classifier_command_keeps_a_record_next_to_the_weights(tmp_path):
 
 
 def test_ais_on_grey_mnist_uses_the_binarized_test_set_and_restores_grad_flags(tmp_path):
-    from genzoo.options import structure
+    from genzoo import factory
     from genzoo.hub import load
-    from genzoo.registry import default_registry
 
     gen = torch.Generator().manual_seed(2)
     for prefix, n in (("train", 128), ("t10k", 64)):
@@ -75,11 +74,9 @@ def test_ais_on_grey_mnist_uses_the_binarized_test_set_and_restores_grad_flags(t
     assert main(["train", "objective=vae", "arch=mnist_conv", "data=mnist", f"data.root={tmp_path}", "steps=3", "batch_size=16",
                  "out=run", "train.progress=false", "train.tensorboard=false", "train.picture_every=0"]) == 0
     model = load("run/export")
-    registry = default_registry()
-    mnist = registry.get("datasets", "mnist").cls(structure(registry.get("datasets", "mnist").cls.Config, {"root": str(tmp_path)}, "data"))
+    mnist = factory.build("datasets", "mnist", {"root": str(tmp_path)})
     first = next(model.decoder.parameters())
     first.requires_grad_(False)
-    metric = registry.get("metrics", "ais").cls
-    result = metric(structure(metric.Config, {"steps": 5, "chains": 2, "items": 4, "progress": False}, "ais"))(model, mnist)
+    result = factory.build("metrics", "ais", {"steps": 5, "chains": 2, "items": 4, "progress": False})(model, mnist)
     assert result.protocol["split"].startswith("binarized_mnist test set")
     assert not first.requires_grad and all(p.requires_grad for p in list(model.decoder.parameters())[1:])

@@ -107,8 +107,8 @@ class NanAfterTen(SVAER):
 
     calls = 0
 
-    def generator_loss(self, model, x):
-        out = super().generator_loss(model, x)
+    def generator_loss(self, model, x, weights):
+        out = super().generator_loss(model, x, weights)
         type(self).calls += 1
         if type(self).calls > 10:
             out = LossOut(out.loss * float("nan"), {**out.logs, "generator": out.loss.detach() * float("nan")})
@@ -120,8 +120,8 @@ class NanOnceAtEleven(SVAER):
 
     calls = 0
 
-    def generator_loss(self, model, x):
-        out = super().generator_loss(model, x)
+    def generator_loss(self, model, x, weights):
+        out = super().generator_loss(model, x, weights)
         type(self).calls += 1
         if type(self).calls == 11:
             out = LossOut(out.loss * float("nan"), {**out.logs, "generator": out.loss.detach() * float("nan")})

@@ -8,7 +8,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import genzoo.assembly
 import genzoo.trainer
+from genzoo import factory
 from genzoo.cli import main
 from genzoo.config import ALIASES, SECTION_CLASSES
 from genzoo.registry import default_registry
@@ -26,7 +28,7 @@ def known_keys() -> list[str]:
     registry = default_registry()
     for section, kind in (("objective", "objectives"), ("arch", "archs"), ("data", "datasets")):
         for name in registry.names(kind):
-            keys += [f"{section}.{f.name}" for f in attrs.fields(registry.get(kind, name).cls.Config)]
+            keys += [f"{section}.{f.name}" for f in attrs.fields(factory.plugin_class(kind, name, registry).Config)]
     return sorted(set(keys))
 
 
@@ -46,7 +48,7 @@ class ValidateOnly:
     is_main = True
 
     def __init__(self, config, registry, run_dir):
-        genzoo.trainer.build_parts(config, registry)
+        genzoo.assembly.build_parts(config, registry)
 
     def fit(self):
         return {"metrics": {"wall_time_s": 0.0, "device": "cpu"}, "figures": [], "export": "none"}

@@ -135,8 +135,8 @@ def idx_images(n: int) -> bytes:
        data=st.binary(min_size=1, max_size=8), cut=st.integers(0, 3200))
 def test_fuzzed_dataset_files(tmp_path, name, position, data, cut):
     """Damaged dataset files: decoded to their arrays, or a GenzooError, never another exception."""
+    from genzoo import factory
     from genzoo.options import structure
-    from genzoo.registry import default_registry
 
     root = tmp_path / f"d{next(TRIED)}"
     root.mkdir()
@@ -153,7 +153,7 @@ def test_fuzzed_dataset_files(tmp_path, name, position, data, cut):
     blob = bytearray(blob[: len(blob) - cut] if cut < len(blob) else blob)
     blob[position : position + len(data)] = data
     target.write_bytes(bytes(blob))
-    cls = default_registry().get("datasets", name).cls
+    cls = factory.plugin_class("datasets", name)
     try:
         cls(structure(cls.Config, {"root": str(root)}, "data")).load("test")
     except GenzooError:

@@ -35,10 +35,10 @@ def test_gradient_penalty_is_computed_in_full_precision_under_fp16(tmp_path):
     trainer = _finite_steps(["objective=wgan_gp", "precision=fp16", "arch.width=16"], tmp_path, iterations=1)
     x = next(trainer.stream)
     torch.manual_seed(0)
-    plain = trainer.objective.critic_loss(trainer.model, x).logs["gp"]
+    plain = trainer.objective.critic_loss(trainer.model, x, trainer.weights).logs["gp"]
     torch.manual_seed(0)
     with torch.autocast("cpu", dtype=torch.float16):
-        mixed = trainer.objective.critic_loss(trainer.model, x).logs["gp"]
+        mixed = trainer.objective.critic_loss(trainer.model, x, trainer.weights).logs["gp"]
     assert mixed.dtype == torch.float32 and torch.equal(mixed, plain)
 
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from genzoo.interfaces import Prior
-from genzoo.registry import default_registry
-from genzoo.scores import inception_score
+from genzoo import factory
+from genzoo_plugins.metrics._scores import inception_score
 from genzoo_plugins.datasets.toy import MEANS, ToyMixture, class_posterior, sample_mixture
 
 
@@ -24,7 +24,7 @@ class SamplerModel:
 
 
 def toy_is(model):
-    return default_registry().get("metrics", "toy_is").cls()(model, ToyMixture())
+    return factory.build("metrics", "toy_is")(model, ToyMixture())
 
 
 def test_true_mixture_samples_score_about_five():

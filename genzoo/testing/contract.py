@@ -8,7 +8,10 @@ from safetensors.torch import load_file, save_file
 from genzoo.settings import OptimConfig
 from genzoo.options import plain, structure
 from genzoo.registry import default_registry
-from genzoo.trainer import build_model, make_optimizers, update
+from genzoo import factory
+from genzoo.assembly import make_optimizers
+from genzoo.interfaces import StepRatio
+from genzoo.step import SideLoss, alternate, update
 
 
 def compatible_pairs(registry=None) -> list[tuple[str, str]]:
@@ -16,19 +19,18 @@ def compatible_pairs(registry=None) -> list[tuple[str, str]]:
     registry = registry or default_registry()
     pairs = []
     for objective in registry.names("objectives"):
-        needs = registry.get("objectives", objective).cls.needs
+        needs = factory.plugin_class("objectives", objective, registry).needs
         for arch in registry.names("archs"):
-            if not registry.get("archs", arch).cls().missing(needs):
+            if not factory.build("archs", arch, registry=registry).missing(needs):
                 pairs.append((objective, arch))
     return pairs
 
 
 def _setup(objective_name: str, arch_name: str, seed: int = 0):
-    registry = default_registry()
-    objective = registry.get("objectives", objective_name).cls()
-    arch = registry.get("archs", arch_name).cls()
+    objective = factory.build("objectives", objective_name)
+    arch = factory.build("archs", arch_name)
     torch.manual_seed(seed)
-    return objective, arch, build_model(arch, objective.needs)
+    return objective, arch, factory.build_model(arch, objective.needs)
 
 
 def _batch(arch, n: int, seed: int = 0) -> torch.Tensor:
@@ -45,18 +47,22 @@ def _changed(before, params) -> list[bool]:
 
 
 def _iteration(model, objective, optimizers, x):
+    """One critic and one generator step (the trainer's alternation); each step's LossOut."""
     outs = []
-    if objective.needs.critic:
-        outs.append(update(model, objective, optimizers, "critic", x))
-    outs.append(update(model, objective, optimizers, "generator", x))
+
+    def step(side):
+        outs.append(update(model, objective, optimizers, side, x))
+        return outs[-1].logs
+
+    alternate(StepRatio(critic=1 if objective.needs.critic else 0, generator=1), step)
     return outs
 
 
 def check_disjoint_parameters(objective_name: str, arch_name: str) -> None:
     """Critic and encoder/decoder parameter sets are disjoint and together cover the model."""
     _, _, model = _setup(objective_name, arch_name)
-    generator = {id(p) for p in model.generator_parameters()}
-    critic = {id(p) for p in model.critic_parameters()}
+    generator = {id(p) for p in model.side_parameters("generator")}
+    critic = {id(p) for p in model.side_parameters("critic")}
     assert generator, "the model has no encoder/decoder parameters"
     assert not (generator & critic), "a parameter is shared by the critic and the encoder/decoder"
     assert generator | critic == {id(p) for p in model.parameters()}, "a parameter belongs to neither side"
@@ -68,7 +74,7 @@ def check_one_step(objective_name: str, arch_name: str) -> None:
     has_critic = objective.needs.critic is not None
     optimizers = make_optimizers(model, OptimConfig(lr=1e-3), with_critic=has_critic)
     x = _batch(arch, 8)
-    gen_params, critic_params = model.generator_parameters(), model.critic_parameters()
+    gen_params, critic_params = model.side_parameters("generator"), model.side_parameters("critic")
     if has_critic:
         before_g, before_c = _snapshot(gen_params), _snapshot(critic_params)
         out = update(model, objective, optimizers, "critic", x)
@@ -87,13 +93,12 @@ def check_losses_depend_on_the_right_nets(objective_name: str, arch_name: str) -
     """The critic loss has gradients in the critic; the generator loss in every net it trains."""
     objective, arch, model = _setup(objective_name, arch_name)
     x = _batch(arch, 8)
-    sides = [("generator", objective.generator_loss, [n for n in (model.encoder, model.decoder) if n is not None])]
-    if objective.needs.critic:
-        sides.append(("critic", objective.critic_loss, [model.critic]))
-    for side, loss_fn, nets in sides:
+    sides = ["generator", "critic"] if objective.needs.critic else ["generator"]
+    for side in sides:
         model.zero_grad(set_to_none=True)
-        loss_fn(model, x).loss.backward()
-        for net in nets:
+        loss, _ = SideLoss(objective, model, side)(x, objective.loss_weights())
+        loss.backward()
+        for net in model.side_nets(side):
             grads = [p.grad for p in net.parameters() if p.grad is not None]
             assert any(g.abs().sum() > 0 for g in grads), f"the {side} loss does not depend on {type(net).__name__}"
 
@@ -134,7 +139,7 @@ def check_config_round_trip(objective_name: str, arch_name: str) -> None:
     """The objective's and arch's options survive dict form (as in config.yaml) unchanged."""
     registry = default_registry()
     for kind, name in (("objectives", objective_name), ("archs", arch_name)):
-        cls = registry.get(kind, name).cls
+        cls = factory.plugin_class(kind, name, registry)
         options = cls.Config()
         assert structure(cls.Config, plain(options), name) == options
 

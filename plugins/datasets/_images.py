@@ -33,7 +33,7 @@ class ImageDataset(Dataset):
         images = self.raw("test")
         # Evenly spaced, not the first few: some test sets (binarized MNIST) are sorted by class.
         picked = self.to_model(images[torch.linspace(0, images.shape[0] - 1, min(32, images.shape[0])).long()])
-        return [Figure(path, image) for path, image in image_grids(model, picked, self.to_unit, out_dir, step)]
+        return [Figure(path, image, cover=path.stem == "samples") for path, image in image_grids(model, picked, self.to_unit, out_dir, step)]
  
 
 def data_roots(configured: str | None, name: str) -> list[Path]:

@@ -49,7 +49,41 @@ class ToyMixture(Dataset):
         return sample_mixture(n, seed)[0]
 
     def figures(self, model, out_dir, step=None):
-        from genzoo.plots import toy_figure
-
         path = Path(out_dir) / ("toy.png" if step is None else f"pictures/toy-{step:08d}.png")
-        return [Figure(toy_figure(model, self.load("test"), path))]
+        return [Figure(toy_figure(model, self.load("test"), path), cover=True)]
+
+
+def toy_figure(model, x_test: torch.Tensor, path: Path, n_lines: int = 300, seed: int = 0) -> Path:
+    """Three panels: real test points, model samples, and reconstructions (x -> x^ lines)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    gen = torch.Generator(device=model.device).manual_seed(seed)
+    x = x_test.to(model.device)
+    samples = model.sample(x.shape[0], generator=gen).cpu()
+    panels = 3 if model.encoder is not None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(4 * panels, 4), sharex=True, sharey=True)
+    axes[0].scatter(*x.cpu().T, s=3, c="tab:blue")
+    axes[0].set_title("real (test set)")
+    axes[1].scatter(*samples.T, s=3, c="tab:orange")
+    axes[1].set_title("samples x ~ G(z), z ~ p(z)")
+    if model.encoder is not None:
+        rec = model.reconstruct(x, generator=gen).cpu()
+        segments = torch.stack([x.cpu(), rec], 1)[:n_lines].numpy()
+        axes[2].add_collection(LineCollection(segments, colors="0.6", linewidths=0.5))
+        axes[2].scatter(*x.cpu()[:n_lines].T, s=4, c="tab:blue", label="x")
+        axes[2].scatter(*rec[:n_lines].T, s=4, c="tab:red", label="G(E(x))")
+        axes[2].set_title("reconstructions")
+        axes[2].legend(loc="upper right", fontsize=8)
+    for ax in axes:
+        ax.set_xlim(-4, 4)
+        ax.set_ylim(-4, 4)
+        ax.set_aspect("equal")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

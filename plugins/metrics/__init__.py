@@ -14,3 +14,10 @@ def genzoo_metrics():
         "fid": fidelity.FID,
         "ais": ais.AISLogLikelihood,
     }
+
+
+@hookimpl
+def genzoo_commands():
+    from . import train_classifier
+
+    return {"train-classifier": train_classifier.TrainClassifier}

@@ -114,7 +114,7 @@ def describe(path, test_u8: torch.Tensor, test_labels: torch.Tensor, binarized_u
 
 
 def real_inception_score(classifier, images_u8: torch.Tensor) -> tuple[float, float]:
-    from genzoo.scores import inception_score
+    from ._scores import inception_score
 
     with torch.no_grad():
         probs = torch.cat([classifier(x)[1].softmax(1) for x in images_u8.split(1000)])

@@ -5,7 +5,7 @@ import torch
 
 from genzoo.errors import GenzooError
 from genzoo.interfaces import Metric, MetricResult
-from genzoo.scores import inception_score
+from ._scores import inception_score
 
 
 class ToyInceptionScore(Metric):

@@ -1,6 +1,6 @@
 """ALI (Dumoulin et al.; Donahue et al.) with the non-saturating generator loss ([sVAE] eq. 19)."""
 
-from genzoo.adversarial import JointAdversarial
+from ._joint import JointAdversarial
 
 
 class ALI(JointAdversarial):

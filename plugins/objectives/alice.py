@@ -2,11 +2,13 @@
 
 import attrs
 
-from genzoo.adversarial import CycleOptions, JointAdversarial
+from ._joint import CycleOptions, JointAdversarial
 
 
 class ALICE(JointAdversarial):
     """ALI + lam * (R_x + R_z); lam = 1 as in the reference toy script."""
+
+    stackable = ("lam",)
 
     @attrs.frozen(kw_only=True)
     class Config(CycleOptions):

@@ -11,12 +11,12 @@ class GAN(Objective):
 
     needs = Needs(encoder=False, critic="x")
 
-    def critic_loss(self, model, x):
+    def critic_loss(self, model, x, weights):
         d = model.critic_logit(torch.cat([x, model.sample(x.shape[0])]))
         d_real, d_fake = d.split(x.shape[0])
         loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
         return LossOut(loss, {"critic": loss.detach(), "d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean()})
 
-    def generator_loss(self, model, x):
+    def generator_loss(self, model, x, weights):
         loss = F.softplus(-model.critic_logit(model.sample(x.shape[0]))).mean()
         return LossOut(loss, {"generator": loss.detach()})

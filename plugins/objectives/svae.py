@@ -4,7 +4,7 @@ from typing import Literal
 
 import attrs
 
-from genzoo.adversarial import JointAdversarial
+from ._joint import JointAdversarial
 
 
 class SVAE(JointAdversarial):

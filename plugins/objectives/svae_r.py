@@ -4,11 +4,13 @@ from typing import Literal
 
 import attrs
 
-from genzoo.adversarial import CycleOptions, JointAdversarial
+from ._joint import CycleOptions, JointAdversarial
 
 
 class SVAER(JointAdversarial):
     """sVAE + lam * (R_x + R_z), with R_x, R_z the surrogates of log p(x|z^), log q(z|x~) (spec 2.4)."""
+
+    stackable = ("lam",)
 
     @attrs.frozen(kw_only=True)
     class Config(CycleOptions):

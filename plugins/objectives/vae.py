@@ -12,7 +12,7 @@ class VAE(Objective):
     needs = Needs(encoder=True, critic=None, explicit_encoder=True, explicit_decoder=True)
     steps = StepRatio(critic=0, generator=1)
 
-    def generator_loss(self, model, x):
+    def generator_loss(self, model, x, weights):
         if model.prior.kind != "normal":
             raise TypeError("the VAE objective needs a standard normal prior")
         q = model.encoder.posterior(x)

@@ -16,7 +16,7 @@ class WGANGP(Objective):
     needs = Needs(encoder=False, critic="x")
     steps = StepRatio(critic=5, generator=1)
 
-    def critic_loss(self, model, x):
+    def critic_loss(self, model, x, weights):
         fake = model.sample(x.shape[0])
         d = model.critic_logit(torch.cat([x, fake]))
         d_real, d_fake = d.split(x.shape[0])
@@ -31,6 +31,6 @@ class WGANGP(Objective):
         loss = -wasserstein + self.config.gp * penalty
         return LossOut(loss, {"critic": loss.detach(), "wasserstein": wasserstein.detach(), "gp": penalty.detach()})
 
-    def generator_loss(self, model, x):
+    def generator_loss(self, model, x, weights):
         loss = -model.critic_logit(model.sample(x.shape[0])).mean()
         return LossOut(loss, {"generator": loss.detach()})

@@ -18,13 +18,13 @@ class AVB(Objective):
 
     needs = Needs(encoder=True, critic="joint", explicit_decoder=True)
 
-    def critic_loss(self, model, x):
+    def critic_loss(self, model, x, weights):
         z_hat, z = model.encode(x), model.sample_prior(x.shape[0])
         t_q, t_p = model.critic(torch.cat([x, x]), torch.cat([z_hat, z])).split(x.shape[0])
         loss = F.softplus(-t_q).mean() + F.softplus(t_p).mean()
         return LossOut(loss, {"critic": loss.detach(), "kl_estimate": t_q.detach().mean()})
 
-    def generator_loss(self, model, x):
+    def generator_loss(self, model, x, weights):
         z_hat = model.encode(x)
         nll = -log_likelihood(model.decoder, x, z_hat).mean()
         loss = model.critic(x, z_hat).mean() + nll

@@ -1,4 +1,4 @@
-"""Score formulas shared by metric plugins."""
+"""The Inception Score formula, shared by the toy and MNIST metric plugins."""
 
 from __future__ import annotations
 
