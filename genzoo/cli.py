@@ -157,8 +157,7 @@ def _sweep(args) -> int:
 def _report(args) -> int:
     import attrs
 
-    from genzoo.config import parse_overrides
-    from genzoo.options import structure
+    from genzoo.config import parse_options
     from genzoo.report import report
 
     @attrs.frozen(kw_only=True)
@@ -166,7 +165,7 @@ def _report(args) -> int:
         series: str = "objective"
         panels: str = "objective.lam"
 
-    options = structure(ReportOptions, parse_overrides(args.args), "report")
+    options = parse_options(ReportOptions, args.args, "report")
     for path in report(Path(args.sweep_dir), series=options.series, panels=options.panels):
         print(f"wrote {path}")
     return 0
@@ -236,8 +235,7 @@ def _sample(args) -> int:
     import attrs
     import torch
 
-    from genzoo.config import parse_overrides
-    from genzoo.options import structure
+    from genzoo.config import parse_options
     from genzoo.plots import picture_path, sample_picture
 
     @attrs.frozen(kw_only=True)
@@ -246,7 +244,7 @@ def _sample(args) -> int:
         out: str = "samples.png"
         seed: int = 0
 
-    options = structure(SampleOptions, parse_overrides(args.args), "sample")
+    options = parse_options(SampleOptions, args.args, "sample")
     out = picture_path(options.out)
     model, dataset = _model_and_dataset(args.name)
     with torch.no_grad():
@@ -283,11 +281,12 @@ def _list(args) -> int:
                 print(f"  {name:<16} {path}")
             continue
         for name in registry.names(section):
-            entry = registry.get(section, name)
-            doc = (entry.cls.__doc__ or "").strip().splitlines()[0] if entry.cls.__doc__ else ""
-            print(f"  {name:<16} {doc}  [{entry.plugin}]")
-            if details and section == "archs":
-                _arch_details(factory.build("archs", name, registry=registry))
+            for entry in registry.providers[section][name]:
+                doc = (entry.cls.__doc__ or "").strip().splitlines()[0] if entry.cls.__doc__ else ""
+                clash = len(registry.providers[section][name]) > 1
+                print(f"  {entry.qualified if clash else name:<16} {doc}  [{entry.plugin}]" + (f" (also provided by another distribution; bare {name!r} means {registry.get(section, name).qualified})" if clash else ""))
+                if details and section == "archs":
+                    _arch_details(factory.build("archs", entry.qualified, registry=registry))
     if registry.broken:
         print("broken plugins:")
         for broken in registry.broken:

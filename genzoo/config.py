@@ -81,6 +81,11 @@ def parse_overrides(items: list[str]) -> dict:
     return patch_from_pairs(pairs)
 
 
+def parse_options(cls, items: list[str], where: str):
+    """A command's key=value arguments as the attrs options class `cls` (one-line errors name `where`)."""
+    return structure(cls, parse_overrides(items), where)
+
+
 def patch_from_pairs(pairs) -> dict:
     """[("a.b", 1), ("seed", 2)] -> {"a": {"b": 1}, "train": {"seed": 2}}: dotted keys, aliases expanded."""
     patch: dict = {}

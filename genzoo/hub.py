@@ -169,7 +169,7 @@ def _read_config(path: Path) -> dict:
         name = value.get("name") if isinstance(value, dict) else None
         if not isinstance(name, str):
             raise GenzooError(f"{path}: '{section}' must be a mapping with a plugin name, got {short_repr(value)}")
-        if name not in registry.entries[kind]:
+        if not registry.has(kind, name):
             provider = (config.get("plugins") or {}).get(section, "a plugin that is not installed")
             provider = provider if isinstance(provider, str) and len(provider) <= 80 else short_repr(provider)
             raise GenzooError(f"{path} needs {section} {name!r}, provided by {provider}; install it (genzoo list {kind})")

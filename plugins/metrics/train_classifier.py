@@ -7,7 +7,7 @@ from pathlib import Path
 import attrs
 
 from genzoo.checkpoint import write_text_atomically
-from genzoo.config import parse_overrides
+from genzoo.config import parse_options
 from genzoo.errors import GenzooError
 from genzoo.interfaces import Command
 from genzoo.options import structure
@@ -36,7 +36,7 @@ class TrainClassifier(Command):
 
         from .mnist_classifier import describe, train_classifier
 
-        options = structure(ClassifierOptions, parse_overrides(args.args), "train-classifier")
+        options = parse_options(ClassifierOptions, args.args, "train-classifier")
         mnist = MNIST(structure(MNISTConfig, options.data, "data"))
         if options.record_only:
             if not Path(options.out).is_file():
