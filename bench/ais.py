@@ -49,7 +49,7 @@ def main() -> None:
 
     config = AISConfig(steps=args.steps, chains=args.chains, leapfrog=args.leapfrog)
     began = time.perf_counter()
-    ais(log_lik, arch.prior.dim, args.images, config, device=device)
+    ais(log_lik, arch.prior, args.images, config, device=device)
     sync()
     seconds = time.perf_counter() - began
     passes = rows * (args.steps - 1) * (args.leapfrog + 2)

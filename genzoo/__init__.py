@@ -13,3 +13,17 @@ def load(name, **kwargs):
     from genzoo.hub import load as load_model
 
     return load_model(name, **kwargs)
+
+
+def log_likelihood(model, x, **options):
+    """AIS estimates of log p(x) per item (stochastic lower bounds); see genzoo.marginal.log_likelihood."""
+    from genzoo.marginal import log_likelihood as estimate
+
+    return estimate(model, x, **options)
+
+
+def bdmc(model, x, z, **options):
+    """(lower, upper) bounds of log p(x) for items with known latents; see genzoo.marginal.bdmc."""
+    from genzoo.marginal import bdmc as bounds
+
+    return bounds(model, x, z, **options)

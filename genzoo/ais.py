@@ -21,6 +21,8 @@ from typing import Callable, Literal
 import attrs
 import torch
 
+from genzoo.noise import Prior
+
 LogLikelihood = Callable[[torch.Tensor], torch.Tensor]  # z (M, d) -> log p(x_m | z_m), shape (M,)
 
 
@@ -42,22 +44,18 @@ def sigmoid_schedule(steps: int, r: float = 4.0) -> torch.Tensor:
     return (gamma - gamma[0]) / (gamma[-1] - gamma[0])
 
 
-def _log_prior(z: torch.Tensor) -> torch.Tensor:
-    return -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(1)
-
-
 class _HMC:
     """One Metropolis-corrected HMC transition per call; the step size is shared and adapted."""
 
-    def __init__(self, log_likelihood: LogLikelihood, config: AISConfig, generator):
-        self.log_likelihood, self.config, self.generator = log_likelihood, config, generator
+    def __init__(self, log_likelihood: LogLikelihood, prior: Prior, config: AISConfig, generator):
+        self.log_likelihood, self.prior, self.config, self.generator = log_likelihood, prior, config, generator
         self.step_size, self.accept_rate = config.step_size, config.target_accept
 
     def energy(self, z: torch.Tensor, beta: float):
         """U = -log p(z) - beta log p(x|z), its gradient, and log p(x|z)."""
         z = z.detach().requires_grad_(True)
         log_lik = self.log_likelihood(z)
-        u = -_log_prior(z) - beta * log_lik
+        u = -self.prior.log_prob(z) - beta * log_lik
         (grad,) = torch.autograd.grad(u.sum(), z)
         return u.detach(), grad, log_lik.detach()
 
@@ -92,17 +90,18 @@ def _log_mean_exp(w: torch.Tensor, chains: int) -> torch.Tensor:
     return torch.logsumexp(w, 0) - math.log(chains)
 
 
-def ais(log_likelihood: LogLikelihood, latent_dim: int, n_items: int, config: AISConfig, *, seed: int = 0,
+def ais(log_likelihood: LogLikelihood, prior: Prior, n_items: int, config: AISConfig, *, seed: int = 0,
         device="cpu", start: torch.Tensor | None = None, progress: bool = False) -> torch.Tensor:
-    """Per-item AIS estimates of log p(x): forward from the prior, or, given `start` (exact posterior
-    samples, one per item), the reverse BDMC upper bound. `log_likelihood` sees z for all items x
-    chains at once, ordered chain-major (item i, chain k at row k * n_items + i)."""
+    """Per-item AIS estimates of log p(x) under `prior` p(z): forward from the prior, or, given
+    `start` (exact posterior samples, one per item), the reverse BDMC upper bound. `log_likelihood`
+    sees z for all items x chains at once, ordered chain-major (item i, chain k at row k * n_items + i).
+    genzoo.marginal wraps this for models and decoders."""
     generator = torch.Generator(device=device).manual_seed(seed)
     betas = sigmoid_schedule(config.steps, config.schedule_r).tolist()
-    kernel = _HMC(log_likelihood, config, generator)
+    kernel = _HMC(log_likelihood, prior, config, generator)
     rows = n_items * config.chains
     if start is None:
-        z = torch.randn((rows, latent_dim), generator=generator, device=device, dtype=torch.float64)
+        z = prior.sample(rows, device, generator, torch.float64)
         order = range(1, config.steps)
     else:
         z = start.to(device=device, dtype=torch.float64).repeat(config.chains, 1)

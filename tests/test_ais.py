@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from genzoo.ais import AISConfig, ais, sigmoid_schedule
+from genzoo.interfaces import Prior
 
 torch.set_default_dtype(torch.float32)
 
@@ -36,8 +37,8 @@ def test_schedule_ends_and_is_monotone():
 def test_linear_gaussian_matches_the_closed_form_and_bdmc_brackets_it():
     x, exact, log_lik_for, z_true = linear_gaussian()
     config = AISConfig(steps=2000, chains=16)
-    lower = ais(log_lik_for(x), 2, 4, config, seed=1)
-    upper = ais(log_lik_for(x), 2, 4, config, seed=1, start=z_true)
+    lower = ais(log_lik_for(x), Prior("normal", 2), 4, config, seed=1)
+    upper = ais(log_lik_for(x), Prior("normal", 2), 4, config, seed=1, start=z_true)
     # Measured (T=2000, K=16, 4 items): lower - truth = -0.031, 0.052, -0.078, -0.039; upper - truth = 0.009, 0.142, 0.146, 0.249.
     assert abs((lower - exact).mean().item()) < 0.1
     assert (lower - exact).abs().max().item() < 0.2
@@ -69,8 +70,8 @@ def test_bernoulli_bounds_sandwich_the_truth_and_tighten_with_T():
     gaps = {}
     for steps in (10, 100, 1000):
         config = AISConfig(steps=steps, chains=8)
-        lower = ais(log_lik_for(x), 1, 6, config, seed=2)
-        upper = ais(log_lik_for(x), 1, 6, config, seed=3, start=z_star)
+        lower = ais(log_lik_for(x), Prior("normal", 1), 6, config, seed=2)
+        upper = ais(log_lik_for(x), Prior("normal", 1), 6, config, seed=3, start=z_star)
         gaps[steps] = (exact - lower).mean().item(), (upper - exact).mean().item()
         # Both bounds hold in expectation only; over 6 items x 8 chains the mean's Monte Carlo error is
         # about 0.05 nats (measured spread of per-item errors at T=100: 0.1-0.2), so allow three of it.
@@ -89,7 +90,7 @@ def test_fast_step_adaptation_rescues_short_schedules():
     gap = {}
     for steps in (100, 1000):
         for mode in ("reference", "fast"):
-            lower = ais(log_lik_for(x), 10, 4, AISConfig(steps=steps, chains=16, adaptation=mode), seed=1)
+            lower = ais(log_lik_for(x), Prior("normal", 10), 4, AISConfig(steps=steps, chains=16, adaptation=mode), seed=1)
             gap[steps, mode] = (exact - lower).mean().item()
     assert abs(gap[1000, "fast"]) < 0.5 and gap[1000, "reference"] > 1.0
     assert gap[100, "fast"] < 0.5 * gap[100, "reference"]

@@ -1,14 +1,12 @@
 """AIS log-likelihood of held-out items under an explicit decoder (spec 5.3), optionally with BDMC."""
 
-import contextlib
-
 import attrs
 import torch
 
-from genzoo.ais import AISConfig, ais
+from genzoo.ais import AISConfig
 from genzoo.errors import GenzooError
 from genzoo.interfaces import Metric, MetricResult
-from genzoo.likelihood import log_likelihood
+from genzoo.marginal import bdmc, log_likelihood
 
 
 class AISLogLikelihood(Metric):
@@ -29,24 +27,18 @@ class AISLogLikelihood(Metric):
         test, test_name = dataset.likelihood_test_set()
         order = torch.randperm(test.shape[0], generator=torch.Generator().manual_seed(c.seed))[: c.items]
         x = test[order].to(model.device)
-        aisc = AISConfig(**{f.name: getattr(c, f.name) for f in attrs.fields(AISConfig)})
-
-        def log_lik_for(xs):
-            reps = xs.repeat(c.chains, *([1] * (xs.dim() - 1)))
-            return lambda z: log_likelihood(decoder, reps, z.to(reps.dtype)).double()
-
-        with frozen(decoder):  # AIS differentiates with respect to z only
-            estimate = ais(log_lik_for(x), model.prior.dim, x.shape[0], aisc, seed=c.seed, device=model.device, progress=c.progress)
-            extra = {"std_over_items": estimate.std().item() if estimate.numel() > 1 else 0.0}
-            if c.bdmc:
-                extra.update(self._bdmc(model, aisc, c))
+        options = {f.name: getattr(c, f.name) for f in attrs.fields(AISConfig)}
+        estimate = log_likelihood(model, x, seed=c.seed, progress=c.progress, **options)
+        extra = {"std_over_items": estimate.std().item() if estimate.numel() > 1 else 0.0}
+        if c.bdmc:
+            extra.update(self._bdmc(model, options, c))
         protocol = {"items": x.shape[0], "split": test_name, "subset_seed": c.seed, "steps_T": c.steps, "chains_K": c.chains,
                     "leapfrog_L": c.leapfrog, "schedule": f"sigmoid r={c.schedule_r}", "step_size": f"{c.step_size} start, {c.adaptation} adaptation",
                     "prior": "N(0, I)", "observation": decoder.observation, "bound": "stochastic lower"}
         return MetricResult(estimate.mean().item(), protocol, extra)
 
     @torch.no_grad()
-    def _bdmc(self, model, aisc, c):
+    def _bdmc(self, model, options, c):
         """Forward and reverse AIS on data simulated from the model itself: the gap bounds AIS's error."""
         gen = torch.Generator(device=model.device).manual_seed(c.seed + 1)
         z_star = model.sample_prior(c.bdmc, generator=gen)
@@ -55,24 +47,6 @@ class AISLogLikelihood(Metric):
             x = torch.bernoulli(mean, generator=gen)
         else:
             x = mean + model.decoder.variance**0.5 * torch.randn(mean.shape, generator=gen, device=mean.device)
-
-        def log_lik(z, xs=x.repeat(c.chains, *([1] * (x.dim() - 1)))):
-            return log_likelihood(model.decoder, xs, z.to(xs.dtype)).double()
-
-        with torch.enable_grad():
-            lower = ais(log_lik, model.prior.dim, c.bdmc, aisc, seed=c.seed + 2, device=model.device)
-            upper = ais(log_lik, model.prior.dim, c.bdmc, aisc, seed=c.seed + 3, device=model.device, start=z_star.double())
+        lower, upper = bdmc(model, x, z_star.double(), seed=c.seed + 2, **options)
         return {"bdmc_items": c.bdmc, "bdmc_lower": lower.mean().item(), "bdmc_upper": upper.mean().item(),
                 "bdmc_gap": (upper - lower).mean().item()}
-
-
-@contextlib.contextmanager
-def frozen(module):
-    """No parameter of `module` requires grad inside the block; each flag is restored after it."""
-    flags = [(p, p.requires_grad) for p in module.parameters()]
-    module.requires_grad_(False)
-    try:
-        yield module
-    finally:
-        for param, flag in flags:
-            param.requires_grad_(flag)
