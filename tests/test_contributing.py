@@ -35,7 +35,7 @@ def test_python_blocks_register_train_and_pass_the_contract_suite(snippet_module
     monkeypatch.setattr(genzoo.registry, "_default", genzoo.registry.Registry(extra_plugins=(snippet_module,)))
     suite = snippet_module.TestHingeALI()
     checks = [name for name in dir(suite) if name.startswith("test_")]
-    assert len(checks) == 8
+    assert len(checks) == 9
     for name in checks:
         method = getattr(suite, name)
         method(tmp_path) if name == "test_save_load_exact" else method()

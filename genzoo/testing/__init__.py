@@ -8,8 +8,10 @@ In your package's tests::
         objective = "my_objective"
         arch = "toy_mlp"
 
-pytest then runs the same checks genzoo runs on its built-ins. The checks are also plain
-functions (`check_*`) taking an objective name and an arch name.
+pytest then runs the same checks genzoo runs on its built-ins; `objective_options` and
+`arch_options` test non-default settings, and `joint_critic_labels = True` adds the label-convention
+check of a joint critic. The checks are also plain functions (`check_*`) taking an objective name,
+an arch name and, as keywords, the options.
 """
 
 from genzoo.testing.contract import (
@@ -19,6 +21,7 @@ from genzoo.testing.contract import (
     check_determinism_under_seed,
     check_device_move,
     check_disjoint_parameters,
+    check_joint_critic_labels,
     check_losses_depend_on_the_right_nets,
     check_one_step,
     check_output_shapes,
@@ -33,6 +36,7 @@ __all__ = [
     "check_determinism_under_seed",
     "check_device_move",
     "check_disjoint_parameters",
+    "check_joint_critic_labels",
     "check_losses_depend_on_the_right_nets",
     "check_one_step",
     "check_output_shapes",

@@ -11,6 +11,7 @@ from genzoo.registry import default_registry
 from genzoo import factory
 from genzoo.assembly import make_optimizers
 from genzoo.interfaces import StepRatio
+from genzoo.losses import joint_pairs
 from genzoo.step import SideLoss, alternate, update
 
 
@@ -26,9 +27,10 @@ def compatible_pairs(registry=None) -> list[tuple[str, str]]:
     return pairs
 
 
-def _setup(objective_name: str, arch_name: str, seed: int = 0):
-    objective = factory.build("objectives", objective_name)
-    arch = factory.build("archs", arch_name)
+def _setup(objective_name: str, arch_name: str, seed: int = 0, objective_options=None, arch_options=None):
+    """The objective and arch with the given options (plain mappings; None: defaults) and a model seeded with `seed`."""
+    objective = factory.build("objectives", objective_name, objective_options)
+    arch = factory.build("archs", arch_name, arch_options)
     torch.manual_seed(seed)
     return objective, arch, factory.build_model(arch, objective.needs)
 
@@ -58,9 +60,9 @@ def _iteration(model, objective, optimizers, x):
     return outs
 
 
-def check_disjoint_parameters(objective_name: str, arch_name: str) -> None:
+def check_disjoint_parameters(objective_name: str, arch_name: str, *, objective_options=None, arch_options=None) -> None:
     """Critic and encoder/decoder parameter sets are disjoint and together cover the model."""
-    _, _, model = _setup(objective_name, arch_name)
+    _, _, model = _setup(objective_name, arch_name, objective_options=objective_options, arch_options=arch_options)
     generator = {id(p) for p in model.side_parameters("generator")}
     critic = {id(p) for p in model.side_parameters("critic")}
     assert generator, "the model has no encoder/decoder parameters"
@@ -68,9 +70,9 @@ def check_disjoint_parameters(objective_name: str, arch_name: str) -> None:
     assert generator | critic == {id(p) for p in model.parameters()}, "a parameter belongs to neither side"
 
 
-def check_one_step(objective_name: str, arch_name: str) -> None:
+def check_one_step(objective_name: str, arch_name: str, *, objective_options=None, arch_options=None) -> None:
     """Each update is finite and changes only its own side's weights."""
-    objective, arch, model = _setup(objective_name, arch_name)
+    objective, arch, model = _setup(objective_name, arch_name, objective_options=objective_options, arch_options=arch_options)
     has_critic = objective.needs.critic is not None
     optimizers = make_optimizers(model, OptimConfig(lr=1e-3), with_critic=has_critic)
     x = _batch(arch, 8)
@@ -89,9 +91,9 @@ def check_one_step(objective_name: str, arch_name: str) -> None:
     assert any(_changed(before_g, gen_params)), "a generator step changed no encoder/decoder weight"
 
 
-def check_losses_depend_on_the_right_nets(objective_name: str, arch_name: str) -> None:
+def check_losses_depend_on_the_right_nets(objective_name: str, arch_name: str, *, objective_options=None, arch_options=None) -> None:
     """The critic loss has gradients in the critic; the generator loss in every net it trains."""
-    objective, arch, model = _setup(objective_name, arch_name)
+    objective, arch, model = _setup(objective_name, arch_name, objective_options=objective_options, arch_options=arch_options)
     x = _batch(arch, 8)
     sides = ["generator", "critic"] if objective.needs.critic else ["generator"]
     for side in sides:
@@ -103,8 +105,8 @@ def check_losses_depend_on_the_right_nets(objective_name: str, arch_name: str) -
             assert any(g.abs().sum() > 0 for g in grads), f"the {side} loss does not depend on {type(net).__name__}"
 
 
-def check_output_shapes(objective_name: str, arch_name: str) -> None:
-    _, arch, model = _setup(objective_name, arch_name)
+def check_output_shapes(objective_name: str, arch_name: str, *, objective_options=None, arch_options=None) -> None:
+    _, arch, model = _setup(objective_name, arch_name, objective_options=objective_options, arch_options=arch_options)
     x = _batch(arch, 4)
     assert model.sample(4).shape == (4, *arch.data_shape)
     if model.encoder is not None:
@@ -125,28 +127,28 @@ def _outputs(model, arch) -> list[torch.Tensor]:
     return outs
 
 
-def check_save_load_exact(objective_name: str, arch_name: str, folder) -> None:
+def check_save_load_exact(objective_name: str, arch_name: str, folder, *, objective_options=None, arch_options=None) -> None:
     """Weights saved as safetensors load strictly into a fresh model and give identical outputs."""
-    _, arch, model = _setup(objective_name, arch_name, seed=0)
+    _, arch, model = _setup(objective_name, arch_name, seed=0, objective_options=objective_options, arch_options=arch_options)
     path = f"{folder}/model.safetensors"
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, path)
-    _, _, fresh = _setup(objective_name, arch_name, seed=1)
+    _, _, fresh = _setup(objective_name, arch_name, seed=1, objective_options=objective_options, arch_options=arch_options)
     fresh.load_state_dict(load_file(path), strict=True)
     assert all(torch.equal(a, b) for a, b in zip(_outputs(model, arch), _outputs(fresh, arch)))
 
 
-def check_config_round_trip(objective_name: str, arch_name: str) -> None:
+def check_config_round_trip(objective_name: str, arch_name: str, *, objective_options=None, arch_options=None) -> None:
     """The objective's and arch's options survive dict form (as in config.yaml) unchanged."""
     registry = default_registry()
-    for kind, name in (("objectives", objective_name), ("archs", arch_name)):
+    for kind, name, raw in (("objectives", objective_name, objective_options), ("archs", arch_name, arch_options)):
         cls = factory.plugin_class(kind, name, registry)
-        options = cls.Config()
+        options = factory.validated_options(kind, name, raw or {}, registry)
         assert structure(cls.Config, plain(options), name) == options
 
 
-def check_device_move(objective_name: str, arch_name: str) -> None:
+def check_device_move(objective_name: str, arch_name: str, *, objective_options=None, arch_options=None) -> None:
     """The model moves (to the GPU when there is one, else to float64) and still trains finitely."""
-    objective, arch, model = _setup(objective_name, arch_name)
+    objective, arch, model = _setup(objective_name, arch_name, objective_options=objective_options, arch_options=arch_options)
     device = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
     dtype = torch.float32 if device.type == "cuda" else torch.float64
     model.to(device=device, dtype=dtype)
@@ -157,16 +159,35 @@ def check_device_move(objective_name: str, arch_name: str) -> None:
         assert torch.isfinite(out.loss)
 
 
-def check_determinism_under_seed(objective_name: str, arch_name: str) -> None:
+def check_determinism_under_seed(objective_name: str, arch_name: str, *, objective_options=None, arch_options=None) -> None:
     """Same seed, same data: identical weights after one training iteration."""
     results = []
     for _ in range(2):
-        objective, arch, model = _setup(objective_name, arch_name, seed=5)
+        objective, arch, model = _setup(objective_name, arch_name, seed=5, objective_options=objective_options, arch_options=arch_options)
         optimizers = make_optimizers(model, OptimConfig(lr=1e-3), with_critic=objective.needs.critic is not None)
         torch.manual_seed(6)
         _iteration(model, objective, optimizers, _batch(arch, 8))
         results.append(_snapshot(model.parameters()))
     assert all(torch.equal(a, b) for a, b in zip(*results))
+
+
+def check_joint_critic_labels(objective_name: str, arch_name: str, *, objective_options=None, arch_options=None, steps: int = 30) -> None:
+    """The label convention (genzoo.losses): after a few critic steps on a fixed model and batch, the
+    critic scores decoder pairs above encoder pairs (f_p > f_q). Opt-in: for joint critics that
+    follow the paper's sign convention."""
+    objective, arch, model = _setup(objective_name, arch_name, objective_options=objective_options, arch_options=arch_options)
+    assert objective.needs.critic == "joint", f"{objective_name} trains no joint critic; this check is for joint critics"
+    optimizers = make_optimizers(model, OptimConfig(lr=1e-3), with_critic=True)
+    x = _batch(arch, 64)
+    torch.manual_seed(7)
+    for _ in range(steps):
+        update(model, objective, optimizers, "critic", x)
+    model.eval()
+    with torch.no_grad():
+        pairs = joint_pairs(model, x)
+    f_q, f_p = pairs.f_q.mean().item(), pairs.f_p.mean().item()
+    assert f_p > f_q, (f"after {steps} critic steps the critic scores encoder pairs higher (mean f_q {f_q:.3g} > f_p {f_p:.3g}): "
+                       "genzoo's convention is sigmoid(f) = probability that a pair came from the decoder")
 
 
 CHECKS = {
@@ -181,31 +202,48 @@ CHECKS = {
 
 
 class ObjectiveContract:
-    """Subclass in a test module, set `objective` and `arch`, and pytest runs every check."""
+    """Subclass in a test module, set `objective` and `arch`, and pytest runs every check.
+
+    `objective_options` and `arch_options` (plain mappings, as in a config) test a non-default
+    setting, e.g. `objective_options = {"lam": 1.0}`; `joint_critic_labels = True` adds the check
+    of the label convention for a joint critic."""
 
     objective: str = ""
     arch: str = "toy_mlp"
+    objective_options: dict | None = None
+    arch_options: dict | None = None
+    joint_critic_labels: bool = False
+
+    def _options(self) -> dict:
+        return {"objective_options": self.objective_options, "arch_options": self.arch_options}
 
     def test_disjoint_parameters(self):
-        check_disjoint_parameters(self.objective, self.arch)
+        check_disjoint_parameters(self.objective, self.arch, **self._options())
 
     def test_one_step(self):
-        check_one_step(self.objective, self.arch)
+        check_one_step(self.objective, self.arch, **self._options())
 
     def test_losses_depend_on_the_right_nets(self):
-        check_losses_depend_on_the_right_nets(self.objective, self.arch)
+        check_losses_depend_on_the_right_nets(self.objective, self.arch, **self._options())
 
     def test_output_shapes(self):
-        check_output_shapes(self.objective, self.arch)
+        check_output_shapes(self.objective, self.arch, **self._options())
 
     def test_save_load_exact(self, tmp_path):
-        check_save_load_exact(self.objective, self.arch, tmp_path)
+        check_save_load_exact(self.objective, self.arch, tmp_path, **self._options())
 
     def test_config_round_trip(self):
-        check_config_round_trip(self.objective, self.arch)
+        check_config_round_trip(self.objective, self.arch, **self._options())
 
     def test_device_move(self):
-        check_device_move(self.objective, self.arch)
+        check_device_move(self.objective, self.arch, **self._options())
 
     def test_determinism_under_seed(self):
-        check_determinism_under_seed(self.objective, self.arch)
+        check_determinism_under_seed(self.objective, self.arch, **self._options())
+
+    def test_joint_critic_labels(self):
+        if not self.joint_critic_labels:
+            import pytest
+
+            pytest.skip("opt in with joint_critic_labels = True (joint critics with the paper's label convention)")
+        check_joint_critic_labels(self.objective, self.arch, **self._options())

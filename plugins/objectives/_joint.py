@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from genzoo.interfaces import LossOut, Needs, Objective
-from genzoo.likelihood import ReconKind, reconstruction_error
+from genzoo.likelihood import ReconKind
+from genzoo.losses import critic_statistics, cycle_terms, joint_critic_loss, joint_pairs
 
 LINKS = {
     "identity": lambda u: u,
@@ -48,41 +49,20 @@ class JointAdversarial(Objective):
     def _link(self) -> Link:
         return getattr(self.config, "link", self.link)
 
-    def _pair_logits(self, model, x):
-        """One critic pass on [q-pairs; p-pairs] so batch-norm sees both (spec 3.5)."""
-        z_hat = model.encode(x)
-        z = model.sample_prior(x.shape[0])
-        x_tilde = model.decode(z)
-        f = model.critic(torch.cat([x, x_tilde]), torch.cat([z_hat, z]))
-        f_q, f_p = f.split(x.shape[0])
-        return f_q, f_p, z_hat, x_tilde, z
-
     def critic_loss(self, model, x, weights):
-        f_q, f_p, *_ = self._pair_logits(model, x)
-        loss = F.softplus(f_q).mean() + F.softplus(-f_p).mean()
-        abs_f = torch.cat([f_q, f_p]).detach().abs()
-        return LossOut(loss, {
-            "critic": loss.detach(),
-            "f_q": f_q.detach().mean(),
-            "f_p": f_p.detach().mean(),
-            "f_abs_mean": abs_f.mean(),
-            "f_abs_max": abs_f.max(),
-        })
+        pairs = joint_pairs(model, x)
+        loss = joint_critic_loss(pairs)
+        return LossOut(loss, {"critic": loss.detach(), **critic_statistics(pairs.f_q, pairs.f_p)})
 
     def generator_loss(self, model, x, weights):
-        f_q, f_p, z_hat, x_tilde, z = self._pair_logits(model, x)
+        pairs = joint_pairs(model, x)
         link = LINKS[self._link()]
-        adversarial = link(-f_q).mean() + link(f_p).mean()
+        adversarial = link(-pairs.f_q).mean() + link(pairs.f_p).mean()
         logs = {"adversarial": adversarial.detach()}
         loss = adversarial
         if "lam" in self.stackable and self.computes("lam"):
-            rec_x = reconstruction_error(model.decoder, x, z_hat, self.config.recon)
-            logs["rec_x"] = rec_x.detach()
-            cycle = rec_x
-            if self.config.cycles == "xz":
-                rec_z = (model.encode(x_tilde) - z).pow(2).mean()
-                logs["rec_z"] = rec_z.detach()
-                cycle = cycle + rec_z
-            loss = loss + weights["lam"] * cycle
+            terms = cycle_terms(model, x, pairs, self.config.recon, self.config.cycles)
+            logs.update({name: term.detach() for name, term in terms.items()})
+            loss = loss + weights["lam"] * sum(terms.values())
         logs["generator"] = loss.detach()
         return LossOut(loss, logs)
