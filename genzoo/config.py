@@ -99,7 +99,7 @@ def patch_from_pairs(pairs) -> dict:
                 raise GenzooError(f"{key!r} sets a value inside {part!r}, which is already set to a plain value")
         if leaf in node:
             raise GenzooError(f"{key!r} is given twice")
-        if not parents and leaf in SHORTHANDS:
+        if not parents and leaf in SHORTHANDS and not isinstance(value, dict):
             value = {SHORTHANDS[leaf]: value}
         node[leaf] = value
     return patch

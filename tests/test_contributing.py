@@ -47,11 +47,22 @@ def test_toml_block_declares_the_entry_point_group():
 
 
 def test_yaml_recipe_block_resolves(registry, tmp_path):
-    (recipe,) = blocks("yaml")
+    recipe, _ = blocks("yaml")
     path = tmp_path / "my-recipe.yaml"
     path.write_text(recipe)
     config = resolve(str(path), [], registry)
     assert config.arch.options.width == 128 and config.train.steps == 800
+
+
+def test_yaml_sweep_block_loads_with_a_nested_base(registry, tmp_path):
+    from genzoo.sweep import load_sweep
+
+    _, spec = blocks("yaml")
+    path = tmp_path / "my-sweep.yaml"
+    path.write_text(spec)
+    sweep = load_sweep(str(path), [], registry)
+    assert len(sweep.runs) == 8 and sweep.options.engine == "stacked"
+    assert {(r.raw["objective"]["name"], r.raw["objective"]["lam"], r.raw["train"]["steps"]) for r in sweep.runs} == {("alice", 0.1, 400), ("alice", 1.0, 400)}
 
 
 def test_shell_blocks_parse_and_name_real_files():
