@@ -189,13 +189,11 @@ def test_broken_plugins_in_an_installed_distribution_are_isolated(tmp_path):
     out = listing.stdout
     assert "svae_r" in out and "toy_mlp" in out
     assert "bad-plugins 0.1: entry point 'broken' failed to load: ImportError('missing dependency xyz')" in out
-    assert any("objective 'svae' is also registered by" in line and "bad-plugins 0.1" in line and "genzoo 0.1" in line
-               for line in out.splitlines())
+    assert any(line.strip().startswith("bad-plugins:svae") and "[bad-plugins 0.1]" in line for line in out.splitlines())
     assert "bad-plugins 0.1: archs 'not_an_arch' is not a subclass of Arch" in out
 
-    run = subprocess.run([sys.executable, "-m", "genzoo", "train", "objective=svae", "out=x"], capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert run.returncode == 2
-    assert "objective 'svae' is registered twice: by " in run.stderr
-    assert "bad-plugins 0.1" in run.stderr and "genzoo 0.1" in run.stderr
+    run = subprocess.run([sys.executable, "-m", "genzoo", "train", "objective=svae", "steps=5", "out=x", *FAST], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr  # the reused name keeps meaning the built-in
+    assert "objective 'svae' is provided by genzoo 0.1.0 and bad-plugins 0.1; using genzoo:svae" in run.stderr
     ok = subprocess.run([sys.executable, "-m", "genzoo", "train", "steps=5", "out=y", *FAST], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
