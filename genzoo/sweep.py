@@ -43,6 +43,14 @@ class SweepOptions:
     max_stack: int = attrs.field(default=64, validator=attrs.validators.gt(0))
     workers: int = attrs.field(default=0, validator=attrs.validators.ge(0))  # 0: one per CPU core, or per GPU
     out: str | None = None
+    launcher: Literal["local", "submitit"] = "local"  # submitit: one job per unit (genzoo.submitit_launcher)
+    cluster: Literal["auto", "slurm", "local", "debug"] = "auto"  # submitit's executor; auto: Slurm where sbatch exists
+    partition: str | None = None
+    timeout_min: int = attrs.field(default=60, validator=attrs.validators.gt(0))
+    gpus_per_task: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    cpus_per_task: int = attrs.field(default=1, validator=attrs.validators.gt(0))
+    mem_gb: int | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.gt(0)))
+    array_parallelism: int = attrs.field(default=64, validator=attrs.validators.gt(0))
 
 
 @attrs.frozen
@@ -126,6 +134,11 @@ def run_sweep(sweep: Sweep, registry, progress: bool = True) -> Path:
     todo = [run for run in sweep.runs if not (out / "runs" / f"{run.id}.json").is_file()]
     steps_of = {run.id: run.raw["train"]["steps"] for run in sweep.runs}
     units = plan_units(todo, registry, sweep.options)
+    if sweep.options.launcher == "submitit":
+        from genzoo.submitit_launcher import run_jobs
+
+        run_jobs(sweep, [[(r.id, r.factors, r.raw) for r in unit] for unit in units], out, train_unit, progress)
+        return write_table(sweep, out)
     workers, threads, device = _worker_layout(sweep.options.workers, len(units), sweep.runs[0].raw)
     total = sum(steps_of.values())
     bar = tqdm(total=total, initial=total - sum(steps_of[r.id] for r in todo), unit="run-it", disable=not progress, dynamic_ncols=True, mininterval=0.5)
@@ -140,7 +153,7 @@ def run_sweep(sweep: Sweep, registry, progress: bool = True) -> Path:
     pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_claim_gpu, initargs=(gpus, device))
     try:
         queue = manager.Queue()
-        pending = {pool.submit(_train_unit, [(r.id, r.factors, r.raw) for r in unit], str(out), sweep.options.engine, threads, device, queue): unit for unit in units}
+        pending = {pool.submit(train_unit, [(r.id, r.factors, r.raw) for r in unit], str(out), sweep.options.engine, threads, device, queue): unit for unit in units}
         while pending:
             done, _ = futures.wait(pending, timeout=0.5, return_when=futures.FIRST_COMPLETED)
             while not queue.empty():
@@ -195,12 +208,16 @@ def _claim_gpu(gpus, device: str) -> None:
         torch.cuda.set_device(index % torch.cuda.device_count())
 
 
-def _train_unit(members: list, out: str, engine: str, threads: int, device: str, queue) -> None:
-    """Worker: train one unit and write each run's result file."""
+def train_unit(members: list, out: str, engine: str, threads: int, device: str, queue=None) -> None:
+    """Worker or cluster job: train one unit and write each run's result file; `queue` (if any)
+    receives iterations done, for the progress bar."""
     import torch
 
+    from genzoo.devices import resolve_device
     from genzoo.registry import default_registry
 
+    report = queue.put if queue is not None else (lambda n: None)
+    device = str(resolve_device(device))
     torch.set_num_threads(threads)
     registry = default_registry()
     configs = [build(raw, registry) for _, _, raw in members]
@@ -209,7 +226,7 @@ def _train_unit(members: list, out: str, engine: str, threads: int, device: str,
         from genzoo.batched import StackedRuns
 
         stack = StackedRuns(configs, registry, torch.device(device))
-        results = stack.fit(configs[0].train.steps, progress=lambda n: queue.put(n * len(members)))
+        results = stack.fit(configs[0].train.steps, progress=lambda n: report(n * len(members)))
         seconds = [(time.perf_counter() - began) / len(members)] * len(members)
     else:
         results, seconds = [], []
@@ -217,7 +234,7 @@ def _train_unit(members: list, out: str, engine: str, threads: int, device: str,
             started = time.perf_counter()
             results.append(_train_alone(raw, Path(out) / "runs" / run_id, registry))
             seconds.append(time.perf_counter() - started)
-            queue.put(config.train.steps)
+            report(config.train.steps)
     for (run_id, factors, raw), metrics, wall in zip(members, results, seconds):
         record = {
             "id": run_id, "factors": factors, "metrics": metrics, "wall_time_s": round(wall, 3),
