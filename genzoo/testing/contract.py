@@ -241,9 +241,8 @@ class ObjectiveContract:
     def test_determinism_under_seed(self):
         check_determinism_under_seed(self.objective, self.arch, **self._options())
 
-    def test_joint_critic_labels(self):
-        if not self.joint_critic_labels:
-            import pytest
-
-            pytest.skip("opt in with joint_critic_labels = True (joint critics with the paper's label convention)")
-        check_joint_critic_labels(self.objective, self.arch, **self._options())
+    def __init_subclass__(cls, **kwargs):
+        """A subclass that opts in gets the label-convention check as one more test."""
+        super().__init_subclass__(**kwargs)
+        if cls.joint_critic_labels:
+            cls.test_joint_critic_labels = lambda self: check_joint_critic_labels(self.objective, self.arch, **self._options())
