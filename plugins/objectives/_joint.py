@@ -11,6 +11,8 @@ reconstruction surrogates of eq. 29 (ALICE's explicit cycle terms), each with fr
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import ClassVar, Literal
 
 import attrs
@@ -63,6 +65,6 @@ class JointAdversarial(Objective):
         if "lam" in self.stackable and self.computes("lam"):
             terms = cycle_terms(model, x, pairs, self.config.recon, self.config.cycles)
             logs.update({name: term.detach() for name, term in terms.items()})
-            loss = loss + weights["lam"] * sum(terms.values())
+            loss = loss + weights["lam"] * functools.reduce(operator.add, terms.values())
         logs["generator"] = loss.detach()
         return LossOut(loss, logs)
