@@ -1,7 +1,8 @@
 """Train many same-shape runs as one stacked model: the sweep engine for small nets.
 
-Runs that share objective, arch, data and step schedule and differ only in seed, learning rates
-and the objective's loss weights (`Objective.stackable`, e.g. lambda) are stacked: every parameter gets a leading run axis, `torch.func.vmap` turns one run's
+Runs that share objective (or its `family`), arch, data and step schedule and differ only in seed,
+learning rates and the objective's loss weights (`Objective.stackable`, e.g. lambda, or the link
+that tells ALICE from sVAE-r) are stacked: every parameter gets a leading run axis, `torch.func.vmap` turns one run's
 loss into all runs' losses in one pass, and a stacked Adam updates every run at once with its
 own learning rate. Run r starts from the same weights and sees the same data order as
 `genzoo train seed=r`; only its noise draws differ (vmap draws them per run). Narrow nets are
@@ -52,12 +53,15 @@ class StackedAdam:
 
 
 def stack_key(config: RunConfig, registry) -> str:
-    """Runs with equal keys can be stacked: everything but the stackable settings agrees."""
+    """Runs with equal keys can be stacked: everything but the stackable settings agrees, and the
+    objectives are one, or members of one `family`."""
     raw = config.as_raw()
-    weights = factory.plugin_class("objectives", config.objective.name, registry).stackable
-    for dotted in STACKABLE + tuple(f"objective.{name}" for name in weights):
+    cls = factory.plugin_class("objectives", config.objective.name, registry)
+    for dotted in STACKABLE + tuple(f"objective.{name}" for name in cls.stackable):
         section, key = dotted.split(".")
         raw.get(section, {}).pop(key, None)
+    if cls.family is not None:
+        raw["objective"]["name"] = f"family:{cls.family}"
     for key in ("out", "overwrite", "resume"):
         raw.pop(key, None)
     return json.dumps(raw, sort_keys=True, default=str)
@@ -72,11 +76,11 @@ class StackedRuns:
         self.configs, self.registry, self.device = configs, registry, device
         first = configs[0]
         # Each run's loss weights, as a single run reads them (`Objective.loss_weights`), one
-        # value per run. The stack's objective holds each weight's largest value (see `computes`).
+        # value per run; the stack's objective computes every term some run weighs (`for_stack`).
         per_run = [factory.build("objectives", c.objective.name, c.objective.options, registry).loss_weights() for c in configs]
         self.loss_weights = {n: torch.tensor([float(w[n]) for w in per_run], device=device) for n in per_run[0]}
-        largest = max(range(len(configs)), key=lambda r: list(per_run[r].values()))
-        self.objective, self.arch, self.dataset = build_parts(configs[largest], registry)
+        objective, self.arch, self.dataset = build_parts(first, registry)
+        self.objective = objective.for_stack(per_run)
         self.ratio = step_ratio(first, self.objective)
         check_fits(self.arch, self.objective.needs, first.train.batch_size, device, copies=len(configs))
         models = []

@@ -63,20 +63,52 @@ def footprint(arch, needs, batch_size: int) -> Footprint:
 
 
 def available_bytes(device: torch.device) -> int | None:
-    """Free memory of `device` now (GPU), or the memory the OS says is available (CPU)."""
+    """Free memory of `device` now (GPU); on the CPU, the least of what the OS says is available,
+    what this process's address-space limit (`ulimit -v`) leaves, and what its cgroup leaves."""
     if device.type == "cuda":
         return torch.cuda.mem_get_info(device)[0]
+    known = [value for value in (_os_available(), _rlimit_left(), _cgroup_left()) if value is not None]
+    return min(known) if known else None
+
+
+def _first_number(path: str, key: str = "", scale: int = 1) -> int | None:
+    """The number after `key` on the first line of `path` that starts with it (None: unreadable, or "max")."""
     try:
-        with open("/proc/meminfo") as fh:
+        with open(path) as fh:
             for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
+                if line.startswith(key):
+                    word = line[len(key):].split()[0]
+                    return int(word) * scale if word.isdigit() else None
+    except (OSError, IndexError):
         pass
+    return None
+
+
+def _os_available() -> int | None:
+    found = _first_number("/proc/meminfo", "MemAvailable:", 1024)
+    if found is not None:
+        return found
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def _rlimit_left() -> int | None:
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit == resource.RLIM_INFINITY:
+        return None
+    used = _first_number("/proc/self/status", "VmSize:", 1024) or 0
+    return max(limit - used, 0)
+
+
+def _cgroup_left() -> int | None:
+    limit = _first_number("/sys/fs/cgroup/memory.max")
+    if limit is None:
+        return None
+    return max(limit - (_first_number("/sys/fs/cgroup/memory.current") or 0), 0)
 
 
 def check_fits(arch, needs, batch_size: int, device, training: bool = True, copies: int = 1) -> Footprint:

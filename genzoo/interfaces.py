@@ -8,6 +8,7 @@ few declared facts so that the trainer, the metrics and the objectives can stay 
 from __future__ import annotations
 
 import abc
+import copy
 from typing import ClassVar, Literal
 
 import attrs
@@ -125,25 +126,39 @@ class Objective(abc.ABC):
     the option `lam`) are named in `stackable`. The losses read them from their `weights`
     argument, never from `self.config`: one run passes `loss_weights()`, a stack of runs
     (genzoo.batched) passes each run's own value, so runs that differ only in them train together.
+    Objectives that share one loss code path and differ only in such weights name the same
+    `family` (ALI, ALICE, sVAE and sVAE-r: the link function is a one-hot weight), so runs of
+    different family members stack too; their `loss_weights()` then return the same keys.
     """
 
     Config: ClassVar[type] = attrs.make_class("NoOptions", {}, frozen=True)
     needs: ClassVar[Needs] = Needs()
     steps: ClassVar[StepRatio] = StepRatio()
     stackable: ClassVar[tuple[str, ...]] = ()
+    family: ClassVar[str | None] = None
+    _stack_terms: frozenset[str] | None = None  # set by `for_stack` only
 
     def __init__(self, config=None):
         self.config = config if config is not None else self.Config()
 
     def loss_weights(self) -> dict:
-        """This run's loss weights: {name: value from the options} for each name in `stackable`."""
+        """This run's loss weights: {name: value from the options} for each name in `stackable`
+        (an objective with a non-numeric stackable option overrides this to turn it into weights)."""
         return {name: getattr(self.config, name) for name in self.stackable}
 
     def computes(self, name: str) -> bool:
-        """Whether the term weighed by `name` is computed at all (its weight in the options is
-        above zero; a stack's objective holds the stack's largest weight, so a term that any run
-        needs is computed for all, and runs whose weight is 0 multiply it away)."""
-        return getattr(self.config, name) > 0
+        """Whether the term weighed by `name` is computed at all: its weight is above zero (in a
+        stack, above zero for some run; the runs whose weight is 0 multiply it away)."""
+        if self._stack_terms is not None:
+            return name in self._stack_terms
+        return self.loss_weights()[name] > 0
+
+    def for_stack(self, run_weights: list[dict]) -> "Objective":
+        """This objective as a stack of runs with these loss weights uses it: a copy that computes
+        every term some run weighs above zero."""
+        stacked = copy.copy(self)
+        stacked._stack_terms = frozenset(name for name in run_weights[0] if any(w[name] > 0 for w in run_weights))
+        return stacked
 
     def critic_loss(self, model, x: torch.Tensor, weights) -> LossOut:
         raise TypeError(f"{type(self).__name__} trains no critic")

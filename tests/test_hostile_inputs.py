@@ -53,8 +53,8 @@ def test_recipes_that_are_not_utf8_or_explode_through_aliases(capsys, tmp_path):
     (tmp_path / "binary.yaml").write_bytes(bytes(range(256)))
     assert "is not UTF-8 text" in one_line(capsys, "train", "binary.yaml")
     assert "is not UTF-8 text" in one_line(capsys, "sweep", "latin1.yaml")
-    levels = ["objective:", "  name: svae_r", "  cycles: &a0 [x, x, x, x, x, x, x, x, x]"]
-    levels += [f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    levels = ["objective:", "  name: svae_r", "  cycles:", "    - &a0 [x, x, x, x, x, x, x, x, x]"]  # a bomb used as a value
+    levels += [f"    - &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
     (tmp_path / "bomb.yaml").write_text("\n".join(levels) + "\n")
     began = time.perf_counter()
     assert "expands to more than 100,000 values" in one_line(capsys, "train", "bomb.yaml")
@@ -178,6 +178,14 @@ def test_interrupt_before_the_first_checkpoint_names_the_folder_and_resume_start
     assert [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()] == [5]
 
 
+def test_resume_after_a_kill_that_cut_the_last_log_line_short(capsys, run):
+    with open(run / "metrics.jsonl", "a") as fh:
+        fh.write('{"step": 2')  # a kill in the middle of a write
+    assert main(["train", "--resume", "R", "steps=30", *QUIET]) == 0
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps) and steps[-1] == 30
+
+
 def test_checkpoints_carry_a_checksum_and_resume_falls_back_on_a_mismatch(capsys, run):
     newest = sorted((run / "checkpoints").iterdir())[-1]
     data = bytearray(newest.read_bytes())
@@ -247,3 +255,12 @@ def test_train_threads_sets_this_process_threads():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_an_address_space_limit_counts_as_memory_the_model_cannot_have():
+    script = ("import resource, torch; from genzoo.budget import available_bytes, _first_number; "
+              "used = _first_number('/proc/self/status', 'VmSize:', 1024); "
+              "resource.setrlimit(resource.RLIMIT_AS, (used + (1 << 30), resource.RLIM_INFINITY)); "
+              "print(available_bytes(torch.device('cpu')))")
+    left = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout)
+    assert 0 < left <= 1 << 30

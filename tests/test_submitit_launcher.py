@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 SPEC = (
-    "base: [steps=20, arch.width=16, arch.depth=1, batch_size=32]\n"
-    "grid:\n  objective: [alice, svae_r]\n  objective.lam: [0, 0.5]\nseeds: [0]\n"
+    "base: [steps=20, arch.depth=1, batch_size=32]\n"
+    "grid:\n  objective: [alice, svae_r]\n  arch.width: [8, 16]\nseeds: [0]\n"
 )
 
 
@@ -27,7 +27,7 @@ def test_submitit_jobs_give_the_local_launchers_table_and_resume(tmp_path):
     assert local.returncode == 0, local.stderr
     jobs = genzoo("sweep", str(spec), f"out={tmp_path / 'jobs'}", "launcher=submitit", "cluster=local", cwd=tmp_path)
     assert jobs.returncode == 0, jobs.stderr
-    assert "submitted 2 jobs (4 runs) to local" in jobs.stdout  # one job per stack: one per objective
+    assert "submitted 2 jobs (4 runs) to local" in jobs.stdout  # one job per stack: one per width
     assert any((tmp_path / "jobs" / "submitit").glob("*_log.out"))
 
     by_local, by_jobs = table(tmp_path / "local" / "results.csv"), table(tmp_path / "jobs" / "results.csv")

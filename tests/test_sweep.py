@@ -26,31 +26,39 @@ def _trained_alone(overrides, steps, tmp_path):
     return trainer.model.state_dict()
 
 
-@pytest.mark.parametrize("varied", [["lr=0.001", "lr=0.005"], ["lambda=0.1", "lambda=2"]])
-@pytest.mark.parametrize("objective", ["alice", "svae_r"])
-def test_a_stack_reproduces_the_single_runs_it_stacks(objective, varied, tmp_path):
+@pytest.mark.parametrize("shared,varied", [
+    *[([f"objective={name}", "lambda=0.2"], ["lr=0.001", "lr=0.005"]) for name in ("alice", "svae_r")],
+    *[([f"objective={name}", "lr=0.002"], ["lambda=0.1", "lambda=2"]) for name in ("alice", "svae_r")],
+    (["lr=0.002"], ["objective=alice lambda=0.3", "objective=svae_r lambda=0.1"]),  # one family: the link differs
+    (["lr=0.002"], ["objective=ali", "objective=svae", "objective=svae objective.link=sigmoid"]),
+])
+def test_a_stack_reproduces_the_single_runs_it_stacks(shared, varied, tmp_path):
     """Same seeds and shared noise draws: each stacked run must land where `genzoo train` lands,
-    whether the stack varies learning rates or the loss weight lambda (0 included)."""
-    shared = [f"objective={objective}", "lr=0.002"] if varied[0].startswith("lambda") else [f"objective={objective}", "lambda=0.2"]
-    configs = [resolve(None, SMALL + shared + [v], REGISTRY) for v in varied]
+    whether the stack varies learning rates, the loss weight lambda, or the objective within one
+    family (ALICE with sVAE-r, ALI with sVAE: the link function as a per-run weight)."""
+    varied = [v.split() for v in varied]
+    configs = [resolve(None, SMALL + shared + v, REGISTRY) for v in varied]
     stack = StackedRuns(configs, REGISTRY, torch.device("cpu"), randomness="same")
     for param in stack.params.values():
         param.requires_grad_(True)
     for _ in range(15):
         stack.iteration()
     for r, override in enumerate(varied):
-        alone = _trained_alone(shared + [override], 15, tmp_path / str(r))
+        alone = _trained_alone(shared + override, 15, tmp_path / str(r))
         stacked = stack.run_weights(r)
         assert alone.keys() == stacked.keys()
         for name in alone:
             torch.testing.assert_close(stacked[name], alone[name], rtol=1e-4, atol=1e-5, msg=f"run {r}: {name}")
 
 
-def test_runs_that_differ_in_shape_or_objective_do_not_stack():
+def test_runs_that_differ_in_shape_or_objective_family_do_not_stack():
     base = resolve(None, ["objective=alice"], REGISTRY)
     assert stack_key(base, REGISTRY) == stack_key(resolve(None, ["objective=alice", "lr=0.005", "seed=3", "lambda=10"], REGISTRY), REGISTRY)
+    assert stack_key(base, REGISTRY) == stack_key(resolve(None, ["objective=svae_r", "objective.link=sigmoid"], REGISTRY), REGISTRY)
+    assert stack_key(base, REGISTRY) != stack_key(resolve(None, ["objective=svae_r", "objective.cycles=x"], REGISTRY), REGISTRY)
+    assert stack_key(base, REGISTRY) != stack_key(resolve(None, ["objective=ali"], REGISTRY), REGISTRY)  # no cycle options
+    assert stack_key(base, REGISTRY) != stack_key(resolve(None, ["objective=gan"], REGISTRY), REGISTRY)
     assert stack_key(base, REGISTRY) != stack_key(resolve(None, ["objective=alice", "arch.width=64"], REGISTRY), REGISTRY)
-    assert stack_key(base, REGISTRY) != stack_key(resolve(None, ["objective=svae_r"], REGISTRY), REGISTRY)
     assert stack_key(base, REGISTRY) != stack_key(resolve(None, ["objective=alice", "generator_steps=1"], REGISTRY), REGISTRY)
 
 
@@ -60,7 +68,7 @@ def test_the_paper_grid_expands_to_576_cells_per_method_and_lambda():
     assert len({run.id for run in sweep.runs}) == len(sweep.runs)
     units = plan_units(sweep.runs, REGISTRY, sweep.options)
     assert sum(len(u) for u in units) == len(sweep.runs)
-    assert {len(u) for u in units} == {20}  # 4 learning rates x 5 lambdas share each shape
+    assert {len(u) for u in units} == {40}  # 2 objectives (one family) x 4 learning rates x 5 lambdas share each shape
     reduced = load_sweep("toy-fig3-reduced", [], REGISTRY)
     assert len(reduced.runs) == 360 and reduced.runs[0].raw["train"]["steps"] == 800
 
@@ -82,7 +90,7 @@ def test_sweep_cli_trains_every_run_then_resumes_only_missing_ones(tmp_path):
         rows = list(csv.DictReader(fh))
     assert len(rows) == 8
     assert set(rows[0]) >= {"objective", "objective.lam", "seed", "is", "mse", "diverged", "wall_time_s"}
-    assert {row["stack"] for row in rows} == {"4"}  # per objective: 2 lambdas x 2 seeds
+    assert {row["stack"] for row in rows} == {"8"}  # ALICE and sVAE-r are one family: one stack
     assert all(1.0 <= float(row["is"]) <= 5.0 for row in rows)
     kept = sorted((out / "runs").glob("*.json"))
     stamps = {p: p.stat().st_mtime_ns for p in kept}

@@ -54,7 +54,9 @@ class CelebA(ImageDataset):
         from tqdm.auto import tqdm
 
         files = self._split(split)
-        return torch.stack([files[i] for i in tqdm(range(len(files)), desc=f"decoding celeba {split}", unit="img", leave=False)])
+        # disable=None: no bar when stderr is not a terminal, so an error there stays one clean line
+        with tqdm(total=len(files), desc=f"decoding celeba {split}", unit="img", leave=False, disable=None) as bar:
+            return torch.stack([files[i] for i in range(len(files)) if not bar.update(1)])
 
     def items(self, split):
         return None if self.config.in_memory else self._split(split)

@@ -7,6 +7,10 @@ Generator/encoder, with the critic frozen:
 where link is identity for sVAE (eq. 14, the logit before the sigmoid), softplus for ALI's
 non-saturating loss, or sigmoid (the sVAE authors' released code). R_x and R_z are the
 reconstruction surrogates of eq. 29 (ALICE's explicit cycle terms), each with fresh noise.
+
+The link enters as one-hot loss weights (`link_identity`, ...) and lam as a weight that is 0 for
+ALI and sVAE, so the four objectives form one stacking family: a sweep trains ALICE and sVAE-r
+runs in one stack.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ Link = Literal["identity", "softplus", "sigmoid"]
 @attrs.frozen(kw_only=True)
 class CycleOptions:
     """Options of the lambda-weighted cycle terms shared by ALICE and sVAE-r; an objective with
-    them declares `stackable = ("lam",)`."""
+    them lists "lam" in `stackable`."""
 
     lam: float = attrs.field(default=0.1, validator=attrs.validators.ge(0.0))
     recon: ReconKind = "auto"
@@ -46,10 +50,12 @@ class JointAdversarial(Objective):
     """Base of the joint (x, z) adversarial objectives; subclasses pick the link and options."""
 
     needs: ClassVar[Needs] = Needs(encoder=True, critic="joint")
+    family = "joint-adversarial"
     link: ClassVar[Link] = "identity"
 
-    def _link(self) -> Link:
-        return getattr(self.config, "link", self.link)
+    def loss_weights(self) -> dict:
+        link = getattr(self.config, "link", self.link)
+        return {"lam": getattr(self.config, "lam", 0.0), **{f"link_{name}": float(name == link) for name in LINKS}}
 
     def critic_loss(self, model, x, weights):
         pairs = joint_pairs(model, x)
@@ -58,11 +64,13 @@ class JointAdversarial(Objective):
 
     def generator_loss(self, model, x, weights):
         pairs = joint_pairs(model, x)
-        link = LINKS[self._link()]
-        adversarial = link(-pairs.f_q).mean() + link(pairs.f_p).mean()
+        adversarial = functools.reduce(operator.add, [
+            weights[f"link_{name}"] * (link(-pairs.f_q).mean() + link(pairs.f_p).mean())
+            for name, link in LINKS.items() if self.computes(f"link_{name}")
+        ])
         logs = {"adversarial": adversarial.detach()}
         loss = adversarial
-        if "lam" in self.stackable and self.computes("lam"):
+        if self.computes("lam"):
             terms = cycle_terms(model, x, pairs, self.config.recon, self.config.cycles)
             logs.update({name: term.detach() for name, term in terms.items()})
             loss = loss + weights["lam"] * functools.reduce(operator.add, terms.values())

@@ -13,6 +13,8 @@ class SVAE(JointAdversarial):
     `link="sigmoid"` reproduces the authors' released code, which used sigmoid(f) instead.
     """
 
+    stackable = ("link",)
+
     @attrs.frozen(kw_only=True)
     class Config:
         link: Literal["identity", "sigmoid"] = "identity"
