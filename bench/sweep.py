@@ -1,14 +1,14 @@
 """Sweep throughput: stacked runs against one run per process, on the same runs, side by side.
 
 Both engines train the same slice of a sweep (default: the depth-2 cells of
-zoo_configs/toy-fig3-reduced.yaml for ALICE at all five lambdas, 60 runs, fewer iterations) in fresh
-folders with the same worker layout. The trainer engine's time includes what `genzoo train` does
+zoo_configs/toy-fig3-reduced.yaml for ALICE and sVAE-r at all five lambdas, 120 runs in four stacks
+of 30, fewer iterations) in fresh folders with the same worker layout. The trainer engine's time includes what `genzoo train` does
 per run besides training (checkpoint, export, toy picture), as one run per process would.
 Prints runs/hour for each and their ratio, the arithmetic done (FLOPs of one training iteration per
 run, counted by torch's FlopCounterMode, times iterations) as FLOP/s, and that as a fraction of this
 device's measured float32 matrix-multiply peak. Evaluation is included in the wall time of both.
-Usage: python bench/sweep.py [--sweep zoo_configs/toy-fig3-reduced.yaml] [--where objective=alice
-       --where arch.depth=2] [--steps 100] [--engines stacked,trainer]
+Usage: python bench/sweep.py [--sweep zoo_configs/toy-fig3-reduced.yaml] [--where arch.depth=2
+       --where objective=alice] [--steps 100] [--engines stacked,trainer]
 """
 
 import argparse
@@ -26,7 +26,7 @@ from genzoo.assembly import build_parts, make_optimizers, step_ratio
 from genzoo.config import build, parse_value
 from genzoo.registry import default_registry
 from genzoo.step import alternate, update
-from genzoo.sweep import load_sweep, run_sweep
+from genzoo.sweep import load_sweep, plan_units, run_sweep
 
 
 def iteration_flops(config, registry) -> int:
@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--engines", default="stacked,trainer")
     args = parser.parse_args()
     registry = default_registry()
-    where = {k: parse_value(v) for k, _, v in (w.partition("=") for w in args.where or ["objective=alice", "arch.depth=2"])}
+    where = {k: parse_value(v) for k, _, v in (w.partition("=") for w in args.where or ["arch.depth=2"])}
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for engine in args.engines.split(","):
@@ -76,6 +76,8 @@ def main() -> None:
     peak = matmul_peak(cores)
     print(f"{len(runs)} runs ({', '.join(f'{k}={v}' for k, v in where.items())}; {args.steps} iterations each) from {args.sweep}; "
           f"{flops / 1e12:.3f} TFLOP of training arithmetic; matmul peak {peak / 1e9:.1f} GFLOP/s on {cores} cores")
+    stacks = [len(unit) for unit in plan_units(runs, registry, attrs.evolve(sweep.options, engine="stacked"))]
+    print(f"stacked engine: {len(stacks)} stacks of {', '.join(map(str, sorted(set(stacks))))} runs")
     print(f"{'engine':<10} {'wall s':>8} {'runs/hour':>10} {'GFLOP/s':>8} {'of peak':>8}")
     for engine, seconds in results.items():
         print(f"{engine:<10} {seconds:8.1f} {len(runs) * 3600 / seconds:10.0f} {flops / seconds / 1e9:8.2f} {flops / seconds / peak:8.1%}")

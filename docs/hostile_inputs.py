@@ -31,8 +31,11 @@ MEMORY_CAP = 6 << 30
 TIME_LIMIT = 90
 
 
-def _cap_memory():
+def _child_setup():
+    """Cap the command's memory; take Ctrl-C as a terminal would deliver it, even when this script
+    runs in the background (where the shell starts it with SIGINT ignored)."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _import_path(checkout: Path) -> Path:
@@ -52,7 +55,7 @@ def genzoo(source: Path | None, cwd: Path, *argv: str, interrupt_after: str | No
         env["PYTHONPATH"] = str(_import_path(source))
     began = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "genzoo", *argv], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_cap_memory)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_child_setup)
     if interrupt_after:
         while not list(cwd.glob(interrupt_after)) and proc.poll() is None and time.perf_counter() - began < TIME_LIMIT:
             time.sleep(0.2)
@@ -170,7 +173,7 @@ def table(before_path: Path, after_path: Path) -> str:
     before, after = (json.loads(Path(p).read_text()) for p in (before_path, after_path))
     lines = ["| # | input | before | after | the line after |", "|---|---|---|---|---|"]
     for old, new in zip(before, after):
-        said = new["first"].replace("|", "\\|")
+        said = (new["first"] or "stdout: " + (new["stdout"].splitlines() or [""])[-1]).replace("|", "\\|")
         extra = "; then " + new["resumed"] if "resumed" in new else ""
         extra += "; the same command again: " + new["rerun"] if "rerun" in new else ""
         extra += f"; wrote grid.png: {new['wrote']}" if "wrote" in new else ""
@@ -186,12 +189,15 @@ def main() -> int:
     parser.add_argument("--source", type=Path, help="a checkout to run instead of the installed genzoo")
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--out", type=Path, help="write the rows as JSON here")
+    parser.add_argument("--rows", type=lambda text: {int(n) for n in text.split(",")}, help="only these rows, e.g. 5,15")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="genzoo-hostile-"))
     made = genzoo(args.source, base, "train", "steps=20", "out=R", "train.checkpoint_every=10", *QUIET)
     assert made["code"] == 0, made
     results = []
     for row, text, setup, argv, options in rows(args.data):
+        if args.rows and row not in args.rows:
+            continue
         folder = base / f"case{len(results)}"
         shutil.copytree(base / "R", folder / "R")
         setup(folder)
