@@ -164,7 +164,9 @@ def test_a_bad_file_in_a_worker_read_zip_is_one_short_line_and_blocks_nothing(ca
 def test_interrupt_before_the_first_checkpoint_names_the_folder_and_resume_starts_afresh(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     argv = [sys.executable, "-m", "genzoo", "train", "steps=100000", "train.checkpoint_every=100000", *QUIET]
-    proc = subprocess.Popen(argv, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    # A shell starts background commands with SIGINT ignored; give the child Ctrl-C as a terminal would.
+    proc = subprocess.Popen(argv, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while not list((tmp_path / "runs").glob("*/metrics.jsonl")) and time.time() < deadline:
         time.sleep(0.2)
