@@ -72,6 +72,8 @@ def read_bytes(path: Path) -> bytes:
 def uint8_tensor(data: bytes, offset: int, shape: tuple[int, ...], path: Path) -> torch.Tensor:
     """`shape` uint8 values starting at `offset`; too few bytes is a one-line error."""
     count = math.prod(shape)
+    if count == 0:
+        raise GenzooError(f"{path} holds no data (its header gives the shape {tuple(shape)}); download it again")
     if len(data) < offset + count:
         raise GenzooError(f"{path} is truncated: {len(data)} bytes, expected {offset + count}; download it again")
     return torch.frombuffer(bytearray(data[offset : offset + count]), dtype=torch.uint8).view(shape)
