@@ -1,9 +1,12 @@
 """Loaders read small real files in each real format, and reject damaged ones with one clear line."""
 
+import functools
 import gzip
+import io
 import os
 import pickle
 import struct
+import sys
 import zipfile
 from pathlib import Path
 
@@ -172,6 +175,20 @@ def test_celeba_folder_and_zip(tmp_path):
             archive.write(path, f"faces/{path.name}")
     zipped = dataset("celeba", root=str(tmp_path / "faces.zip"), n_test=2)
     assert torch.equal(zipped.raw("train"), data.raw("train"))
+
+
+def test_celeba_decodes_every_image_with_its_progress_bar_shown(tmp_path, monkeypatch):
+    """On a terminal the decode bar refreshes as it goes; that must not change what is read."""
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    import tqdm.auto
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    monkeypatch.setattr(tqdm.auto, "tqdm", functools.partial(tqdm.auto.tqdm, mininterval=0))  # refresh on every image
+    write_faces(tmp_path / "img_align_celeba", 7)
+    assert dataset("celeba", root=str(tmp_path), n_test=2).raw("train").shape == (5, 3, 64, 64)
 
 
 def test_celeba_bad_image(tmp_path):

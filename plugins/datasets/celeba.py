@@ -55,8 +55,12 @@ class CelebA(ImageDataset):
 
         files = self._split(split)
         # disable=None: no bar when stderr is not a terminal, so an error there stays one clean line
+        images = []
         with tqdm(total=len(files), desc=f"decoding celeba {split}", unit="img", leave=False, disable=None) as bar:
-            return torch.stack([files[i] for i in range(len(files)) if not bar.update(1)])
+            for i in range(len(files)):
+                images.append(files[i])
+                bar.update(1)
+        return torch.stack(images)
 
     def items(self, split):
         return None if self.config.in_memory else self._split(split)
