@@ -12,6 +12,7 @@ same rows give a before/after table; `docs/hostile-inputs.md` holds the one meas
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -40,7 +41,8 @@ def _child_setup():
 
 def _import_path(checkout: Path) -> Path:
     """A folder that imports `genzoo` and `genzoo_plugins` from `checkout` ahead of the installed ones."""
-    folder = Path(tempfile.gettempdir()) / f"genzoo-source-{abs(hash(str(checkout.resolve())))}"
+    digest = hashlib.sha1(str(checkout.resolve()).encode()).hexdigest()[:12]  # stable across runs, unlike hash()
+    folder = Path(tempfile.gettempdir()) / f"genzoo-source-{digest}"
     folder.mkdir(exist_ok=True)
     for name, target in (("genzoo", "genzoo"), ("genzoo_plugins", "plugins")):
         if not (folder / name).exists():
