@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("args", nargs="*", metavar="n=64 out=samples.png seed=0")
     ev = sub.add_parser("eval", help="measure a trained model; writes metrics.json and refreshes its model card")
     ev.add_argument("name", metavar="MODEL_OR_RUN")
-    ev.add_argument("args", nargs="*", metavar="metrics=mse,ais data.root=... ais.steps=...")
+    ev.add_argument("args", nargs="*", metavar="metrics=mse,ais data.root=... ais.steps=... device=cuda")
     rec = sub.add_parser("reconstruct", help="encode and decode image files; writes originals beside reconstructions")
     rec.add_argument("name", metavar="MODEL")
     rec.add_argument("images", nargs="+", metavar="IMAGE")
@@ -138,6 +138,8 @@ def _train(args) -> int:
     print(f"done: {run_dir}  ({shown}; {metrics['wall_time_s']:.1f} s on {metrics['device']})")
     print(f"  metrics: {run_dir / 'metrics.json'}")
     print(f"  model:   {result['export']}  (genzoo sample {result['export']} n=64 out=grid.png)")
+    if metrics.get("stopped_at_max_minutes"):
+        print(f"  stopped by train.max_minutes at iteration {metrics['steps']} of {config.train.steps}; go on with: genzoo train --resume {run_dir}")
     for figure in result["figures"]:
         print(f"  picture: {figure}")
     return 0
@@ -185,6 +187,7 @@ def _model_and_dataset(name):
 def _eval(args) -> int:
     from genzoo import factory
     from genzoo.config import parse_overrides
+    from genzoo.devices import resolve_device
     from genzoo.evaluate import evaluate
     from genzoo.hub import load
     from genzoo.registry import default_registry
@@ -192,8 +195,12 @@ def _eval(args) -> int:
 
     source = Path(args.name)
     folder = source / "export" if (source / "export" / "config.json").is_file() else source
-    model = load(folder if folder.is_dir() else args.name)
     patch = parse_overrides(args.args)
+    train_patch = patch.pop("train", {})  # device= is an alias of train.device
+    device = train_patch.pop("device", "auto") if isinstance(train_patch, dict) else None
+    if train_patch or not isinstance(device, str):
+        raise GenzooError("genzoo eval takes of the train settings only device= (auto, cpu, cuda or cuda:N)")
+    model = load(folder if folder.is_dir() else args.name, device=resolve_device(device, setting="device"))
     names = patch.pop("metrics", None)
     names = names.split(",") if isinstance(names, str) else names
     if names is not None and not (isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)):

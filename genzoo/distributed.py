@@ -96,8 +96,8 @@ def broadcast_buffers(model: nn.Module, topology: Topology | None) -> None:
         dist.broadcast(buffer, src=0)
 
 
-def all_finite(flag: bool, topology: Topology | None) -> bool:
-    """True when every rank's values are finite, so all ranks stop together."""
+def all_true(flag: bool, topology: Topology | None) -> bool:
+    """True when `flag` holds on every rank (finite losses, time left), so all ranks stop together."""
     if topology is None:
         return flag
     value = torch.tensor([1.0 if flag else 0.0])

@@ -14,7 +14,7 @@ from genzoo.settings import RunConfig
 
 # Keys that may differ between a run and its resumption: bookkeeping that cannot change the weights.
 RESUMABLE_CHANGES = (
-    "resume", "overwrite", "out", "eval", "hub", "train.steps", "train.progress", "train.tensorboard", "train.device",
+    "resume", "overwrite", "out", "eval", "hub", "train.steps", "train.max_minutes", "train.progress", "train.tensorboard", "train.device",
     "train.log_every", "train.checkpoint_every", "train.keep_checkpoints", "train.picture_every",
     "train.divergence_retries", "train.retry_lr_factor", "train.compile", "train.channels_last", "train.threads",
 )

@@ -54,6 +54,9 @@ class TrainConfig:
     # CPU threads of this process; 0: torch's default, one per core. Set it (e.g. 1) when several
     # jobs share the machine: N processes of all-core threads each run many times slower than N x 1.
     threads: int = attrs.field(default=0, validator=[v.ge(0), v.le(1024)])
+    # Wall-clock minutes this process may train (a GPU slot, a cluster job's limit); 0: no limit. At
+    # the limit the run checkpoints, evaluates and exports what it reached; `--resume` goes on to `steps`.
+    max_minutes: float = attrs.field(default=0.0, validator=v.ge(0.0))
 
 
 @attrs.frozen(kw_only=True)

@@ -147,11 +147,16 @@ class Trainer:
         log = RunLog(self.run_dir, cfg.tensorboard and main, resume_step=start if start else None, enabled=main)
         bar = _progress(cfg.steps, start, cfg.progress and main)
         began = time.perf_counter()
+        deadline = began + cfg.max_minutes * 60 if cfg.max_minutes else None
         logs: dict = {}
         try:
             if main and self.during and start == 0:
                 self.evaluate_cheaply(log)
             while self.step < cfg.steps:
+                if deadline and self.step > start and self.step % cfg.log_every == 0 and self.past(deadline):
+                    if main and self.step % cfg.checkpoint_every:
+                        self.save_checkpoint()
+                    break
                 logs = self.train_iteration(next(self.stream))
                 self.step += 1
                 self.elapsed += time.perf_counter() - began
@@ -159,7 +164,7 @@ class Trainer:
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     values = {k: float(v) for k, v in logs.items()}
                     bad = [k for k, val in values.items() if not math.isfinite(val)]
-                    if not distributed.all_finite(not bad, self.topology):
+                    if not distributed.all_true(not bad, self.topology):
                         bad = bad or ["on another process"]
                     if bad:
                         raise TrainingDiverged(f"step {self.step}: loss {bad[0]} = {values[bad[0]]}; the last good checkpoint is kept in {self.run_dir / 'checkpoints'}")
@@ -179,6 +184,8 @@ class Trainer:
                 self.model.decoder.load_state_dict(self.ema.module.state_dict())
             metrics = evaluate(self.model, self.dataset, self.config.eval.metrics or self.dataset.default_metrics, self.registry)
             metrics.update({"steps": self.step, "wall_time_s": round(self.elapsed, 2), "device": str(self.device)})
+            if self.step < cfg.steps:
+                metrics["stopped_at_max_minutes"] = True
             write_metrics(self.run_dir / "metrics.json", metrics)
             figures = self.pictures(log, None)
             export(self.model, self.config, self.registry, metrics, figures, self.run_dir / "export")
@@ -186,6 +193,10 @@ class Trainer:
             bar.close()
             log.close()
         return {"metrics": metrics, "figures": [str(f.path) for f in figures], "export": str(self.run_dir / "export")}
+
+    def past(self, deadline: float) -> bool:
+        """Whether `train.max_minutes` is spent on any process, so that all stop at one step."""
+        return not distributed.all_true(time.perf_counter() < deadline, self.topology)
 
     def evaluate_cheaply(self, log: RunLog) -> None:
         """The cheap protocols of `self.during` on the current weights; draws use the metrics' own

@@ -80,3 +80,15 @@ def test_ais_on_grey_mnist_uses_the_binarized_test_set_and_restores_grad_flags(t
     result = factory.build("metrics", "ais", {"steps": 5, "chains": 2, "items": 4, "progress": False})(model, mnist)
     assert result.protocol["split"].startswith("binarized_mnist test set")
     assert not first.requires_grad and all(p.requires_grad for p in list(model.decoder.parameters())[1:])
+
+
+def test_eval_on_a_device_that_is_not_there_says_so(capsys):
+    assert main(["train", "objective=vae", "steps=5", "out=run", "train.progress=false", "train.tensorboard=false"]) == 0
+    if torch.cuda.is_available():
+        assert main(["eval", "run", "metrics=mse", "device=cuda"]) == 0
+        return
+    assert main(["eval", "run", "metrics=mse", "device=cuda"]) == 2
+    assert "device asks for CUDA but no GPU is visible" in capsys.readouterr().err
+    assert main(["eval", "run", "metrics=mse", "device=cpu"]) == 0
+    assert main(["eval", "run", "metrics=mse", "steps=3"]) == 2
+    assert "genzoo eval takes of the train settings only device=" in capsys.readouterr().err

@@ -1,5 +1,8 @@
 """Checkpoints are safetensors written atomically, and resume continues exactly."""
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -65,3 +68,21 @@ def test_options_added_since_the_checkpoint_do_not_block_resume(registry):
     del meta["config"]["train"]["divergence_retries"]  # as written by a version without that option
     checkpoint.save(path, tensors, meta)
     train(resolve(None, ["steps=20", "out=run", "resume=true", *SMALL], registry), registry)
+
+
+def test_max_minutes_stops_with_a_checkpoint_and_export_and_resume_finishes_exactly(registry, capsys):
+    """A slot's time limit ends training at a logged step like a finished run; --resume reaches `steps`
+    with the weights an uninterrupted run has."""
+    from genzoo.cli import main
+
+    whole, _ = train(resolve(None, ["steps=30", "out=whole", *SMALL], registry), registry)
+    assert main(["train", "steps=30", "train.max_minutes=1e-9", "out=slot", *SMALL]) == 0
+    assert "stopped by train.max_minutes at iteration 5 of 30; go on with: genzoo train --resume slot" in capsys.readouterr().out
+    metrics = json.loads(Path("slot/metrics.json").read_text())
+    assert metrics["steps"] == 5 and metrics["stopped_at_max_minutes"] is True
+    assert [p.name for p in Path("slot/checkpoints").iterdir()] == ["step-00000005.safetensors"]
+    assert Path("slot/export/model.safetensors").is_file()
+    assert main(["train", "--resume", "slot", "train.max_minutes=0"]) == 0
+    assert "stopped_at_max_minutes" not in json.loads(Path("slot/metrics.json").read_text())
+    a, b = _final_weights(whole), _final_weights(Path("slot"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
