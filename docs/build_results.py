@@ -120,6 +120,9 @@ def classifier_lines(path: Path) -> list[str]:
     lines.append(f"- real-data IS under this classifier: grey test set {c['real_test_is']:.3f} ± {c['real_test_is_std']:.3f} "
                  f"({c['real_test_is_protocol']})" + (f"; binarized test set {c['binarized_test_is']:.3f} ± {c['binarized_test_is_std']:.3f} "
                                                       f"({c['binarized_test_is_protocol']})" if "binarized_test_is" in c else ""))
+    if "real_test_classes_effective" in c:
+        lines.append(f"- the grey test set's IS factors: its images spread over exp H(p(y)) = {c['real_test_classes_effective']:.2f} digits, "
+                     f"and one image's prediction over exp E H(p(y|x)) = {c['real_test_classes_per_sample']:.3f}")
     return lines
 
 
@@ -129,24 +132,28 @@ def curve_files() -> dict[str, Path]:
 
 
 def draw_curves(path: Path) -> None:
-    """IS and MSE against epochs, one line per recipe, from the cheap evaluations during training."""
+    """IS, MSE and the digits the samples spread over, against epochs, one line per recipe, from the
+    cheap evaluations during training (the last from the rows that record it)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     for recipe, file in curve_files().items():
         rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
-        for ax, key in zip(axes, ("is", "mse")):
-            points = [(r["epoch"], r[key]) for r in rows if r.get(key) is not None]
+        for ax, value in zip(axes, (lambda r: r.get("is"), lambda r: r.get("mse"), lambda r: r.get("extras", {}).get("is", {}).get("classes_effective"))):
+            points = [(r["epoch"], value(r)) for r in rows if value(r) is not None]
             if points:
                 ax.plot(*zip(*points), marker=".", label=recipe)
     axes[0].set(xlabel="epoch (60k images)", ylabel="MNIST IS (2,000 samples)", title="Inception Score, cheap protocol")
     axes[1].set(xlabel="epoch (60k images)", ylabel="test MSE (1,000 images)", title="Reconstruction MSE, cheap protocol", yscale="log")
+    axes[2].set(xlabel="epoch (60k images)", ylabel="exp H(p(y)) of the 2,000 samples", ylim=(1, 10.2),
+                title="Digits the samples spread over (10: all, evenly)")
     for ax in axes:
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -161,7 +168,9 @@ def mnist_section() -> list[str]:
     lines += classifier_lines(runs / "mnist-classifier.json") + [""]
     if curve_files():
         lines += ["Learning curves (cheap protocols during training, `eval.every=1000`: IS on 2,000 samples, MSE on 1,000 test images; "
-                  "not comparable digit for digit with the full-protocol table): "
+                  "not comparable digit for digit with the full-protocol table). The third panel splits IS into its diversity factor: "
+                  "exp H(p(y)), the effective number of digits among the samples (the IS metric records it with each digit's share; "
+                  "curve rows older than that record have no point): "
                   + ", ".join(f"[{r}](runs/{r}/{f.name})" for r, f in curve_files().items()) + ".", "", "![learning curves](runs/curves.png)", ""]
     pictures = sorted(runs.glob("*/samples.png"))
     if pictures:

@@ -38,7 +38,9 @@ class RunLog:
         values = {key: detail["value"] for key, detail in results["details"].items() if detail["value"] is not None}
         self.scalars(step, {f"cheap/{key}": value for key, value in values.items()})
         protocols = {key: detail["protocol"] for key, detail in results["details"].items()}
-        _append(self.curve_path, {"step": step, "epoch": round(epoch, 4), "protocol": "cheap", **values, "protocols": protocols})
+        extras = {key: extra for key, detail in results["details"].items()
+                  if (extra := {k: v for k, v in detail.items() if k not in ("metric", "value", "protocol")})}
+        _append(self.curve_path, {"step": step, "epoch": round(epoch, 4), "protocol": "cheap", **values, "protocols": protocols, "extras": extras})
 
     def images(self, step: int, figures) -> None:
         if self.writer is not None:

@@ -4,6 +4,7 @@ import json
 import struct
 from pathlib import Path
 
+import pytest
 import torch
 
 from genzoo.cli import main
@@ -38,6 +39,8 @@ def test_classifier_trains_saves_safetensors_and_registers(tmp_path):
     assert record["sha256"] == result["sha256"] and record["test_accuracy"] == result["test_accuracy"]
     # Two well-separated classes in equal shares: the real-data IS approaches 2.
     assert 1.5 < record["real_test_is"] <= 2.0 + 1e-6
+    ratio = record["real_test_classes_effective"] / record["real_test_classes_per_sample"]  # IS over all items at once
+    assert record["real_test_classes_effective"] > 1.5 and ratio == pytest.approx(record["real_test_is"], rel=0.05)
 
 
 def test_train_classifier_command_keeps_a_record_next_to_the_weights(tmp_path):

@@ -29,6 +29,9 @@ def test_cheap_evaluations_leave_the_weights_as_they_were():
     assert [r["step"] for r in logged] == [0, 30, 60]
     full = json.loads(Path("with/metrics.json").read_text())
     assert full["details"]["is"]["protocol"]["samples"] == 10_000  # the final numbers keep the full protocol
+    coverage = curve[-1]["extras"]["is"]  # which modes the samples fall in, at each point of the curve
+    assert len(coverage["class_shares"]) == 5 and sum(coverage["class_shares"]) == pytest.approx(1.0, abs=1e-3)
+    assert curve[-1]["is"] == pytest.approx(coverage["classes_effective"] / coverage["classes_per_sample"], rel=0.1)
 
 
 def test_resume_drops_curve_rows_after_the_checkpoint_and_survives_a_cut_line():

@@ -71,3 +71,23 @@ def test_missing_weights_fail_at_once(monkeypatch):
         feature_network("auto", None, (3, 32, 32))
     with pytest.raises(GenzooError, match="genzoo train-classifier mnist"):
         feature_network("auto", None, (1, 28, 28))
+
+
+def test_mnist_is_reports_its_two_factors_and_the_class_shares(tmp_path, monkeypatch):
+    """With one split, torch-fidelity's IS equals classes_effective / classes_per_sample computed from the
+    classifier's own predictions: the decomposition explains the very number reported."""
+    from types import SimpleNamespace
+
+    from genzoo_plugins.metrics.fidelity import InceptionScore
+
+    torch.manual_seed(0)
+    path = tmp_path / "clf.safetensors"
+    save_file(MNISTClassifier().eval().state_dict(), str(path))
+    monkeypatch.setenv("GENZOO_MNIST_CLASSIFIER", str(path))
+    images = torch.rand(200, 1, 28, 28)
+    model = SimpleNamespace(device=torch.device("cpu"), sample=lambda n, generator=None: images[:n])
+    dataset = SimpleNamespace(data_shape=(1, 28, 28), to_unit=lambda x: x)
+    result = InceptionScore(InceptionScore.Config(samples=200, splits=1))(model, dataset)
+    assert len(result.extra["class_shares"]) == 10 and sum(result.extra["class_shares"]) == pytest.approx(1.0, abs=1e-3)
+    assert 1.0 <= result.extra["classes_effective"] <= 10.0 and result.extra["classes_per_sample"] >= 1.0
+    assert result.value == pytest.approx(result.extra["classes_effective"] / result.extra["classes_per_sample"], rel=1e-3)

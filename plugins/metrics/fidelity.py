@@ -104,7 +104,13 @@ class InceptionScore(_FidelityMetric):
         extractor, weights, samples, _, _, protocol = self._inputs(model, dataset)
         out = fidelity(samples, None, extractor, weights, isc=True, fid=False, splits=self.config.splits)
         protocol["splits"] = self.config.splits
-        return MetricResult(out["inception_score_mean"], protocol, {"std": out["inception_score_std"]})
+        extra = {"std": out["inception_score_std"]}
+        if extractor.startswith("genzoo-mnist-"):  # which digits the samples are: mode dropping shows here
+            from ._scores import class_coverage
+            from .mnist_classifier import load_classifier, predictions
+
+            extra.update(class_coverage(predictions(load_classifier(weights), samples)))
+        return MetricResult(out["inception_score_mean"], protocol, extra)
 
 
 class FID(_FidelityMetric):

@@ -101,10 +101,14 @@ def describe(path, test_u8: torch.Tensor, test_labels: torch.Tensor, binarized_u
     """What a classifier file scores on real test sets: the record kept next to it, so that
     generated-sample IS/FID can be read against the real data's IS under the same network.
     `binarized_u8` (0/1 values; sorted by class in Larochelle's file) is shuffled with `seed`."""
+    from ._scores import class_coverage
+
     classifier = load_classifier(path)
     mean, std = real_inception_score(classifier, test_u8)
+    coverage = class_coverage(predictions(classifier, test_u8))
     record = {"sha256": file_hash(path), "test_accuracy": _accuracy(classifier, test_u8, test_labels),
-              "real_test_is": mean, "real_test_is_std": std, "real_test_is_protocol": f"{len(test_u8)} grey test images, 10 splits"}
+              "real_test_is": mean, "real_test_is_std": std, "real_test_is_protocol": f"{len(test_u8)} grey test images, 10 splits",
+              "real_test_classes_effective": coverage["classes_effective"], "real_test_classes_per_sample": coverage["classes_per_sample"]}
     if binarized_u8 is not None:
         order = torch.randperm(len(binarized_u8), generator=torch.Generator().manual_seed(seed))
         mean, std = real_inception_score(classifier, binarized_u8[order] * 255)
@@ -116,9 +120,13 @@ def describe(path, test_u8: torch.Tensor, test_labels: torch.Tensor, binarized_u
 def real_inception_score(classifier, images_u8: torch.Tensor) -> tuple[float, float]:
     from ._scores import inception_score
 
-    with torch.no_grad():
-        probs = torch.cat([classifier(x)[1].softmax(1) for x in images_u8.split(1000)])
-    return inception_score(probs, 10)
+    return inception_score(predictions(classifier, images_u8), 10)
+
+
+@torch.no_grad()
+def predictions(classifier, images_u8: torch.Tensor) -> torch.Tensor:
+    """p(y|x) of uint8 images, 1,000 at a time."""
+    return torch.cat([classifier(x)[1].softmax(1) for x in images_u8.split(1000)])
 
 
 def file_hash(path) -> str:

@@ -5,7 +5,7 @@ import torch
 
 from genzoo.errors import GenzooError
 from genzoo.interfaces import Metric, MetricResult
-from ._scores import inception_score
+from ._scores import class_coverage, inception_score
 
 
 class ToyInceptionScore(Metric):
@@ -32,4 +32,4 @@ class ToyInceptionScore(Metric):
         probs = posterior(samples.nan_to_num(0.0, 0.0, 0.0))
         mean, std = inception_score(probs, c.splits)
         protocol = {"classifier": "exact Bayes posterior of the 5-component mixture", "samples": c.samples, "splits": c.splits, "seed": c.seed}
-        return MetricResult(mean, protocol, {"std": std, "nonfinite_samples": int((~finite).sum())})
+        return MetricResult(mean, protocol, {"std": std, "nonfinite_samples": int((~finite).sum()), **class_coverage(probs)})
