@@ -98,6 +98,9 @@ def load_sweep(path: str, overrides: list[str], registry) -> Sweep:
             factors = {**dict(zip(grid, values)), "seed": seed}
             raw = merge(base, patch_from_pairs(factors.items()))
             raw = build(raw, registry).as_raw()  # every run is validated before any starts
+            if raw["train"]["max_minutes"]:
+                raise GenzooError("train.max_minutes bounds one `genzoo train`; a sweep stops with Ctrl-C (or timeout) and resumes "
+                                  "its unfinished runs when run again: drop train.max_minutes")
             digest = hashlib.sha1(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:12]
             runs.append(SweepRun(digest, factors, raw))
     return Sweep(file.stem, runs, tuple(grid) + ("seed",), options)

@@ -112,6 +112,8 @@ def test_sweep_and_train_refuse_each_others_files_in_one_line(tmp_path):
     assert result.returncode == 2 and "genzoo sweep toy-fig3" in result.stderr
     result = _genzoo("report", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2 and "genzoo sweep" in result.stderr
+    result = _genzoo("sweep", "toy-reference", "train.max_minutes=5", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "drop train.max_minutes" in result.stderr
 
 
 def test_report_summarises_means_and_diverged_share_and_draws(tmp_path):
