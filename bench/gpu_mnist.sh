@@ -4,7 +4,7 @@
 #      one's iterations/s while they share the GPU and projects their full 78,100 iterations;
 #   2. training: the four at once for MINUTES each (train.max_minutes), with the recipes' cheap
 #      curves (IS on 2,000 samples, MSE on 1,000 test images every 1,000 iterations); each run then
-#      measures MSE, IS and FID with their full protocols and exports its model;
+#      measures MSE, IS, FID and latent KL with their full protocols and exports its model;
 #   3. AIS at T=AIS_T with K=AIS_K chains on the shuffled binarized test set, with BDMC on simulated
 #      items, for each run and for CARRY/model (a model trained longer elsewhere), all at once;
 #   4. into $OUT (seven files): summary.json, gpu_mnist.log, model-metrics.json, and one archive per
@@ -65,7 +65,7 @@ for recipe in $RECIPES; do tail -1 "$RUNS/cal-$recipe.log"; done
 log "2. training: $RECIPES at once for $MINUTES min each"
 for recipe in $RECIPES; do
   timeout --signal=INT "$(limit "$MINUTES")" genzoo train "$recipe" $quiet train.max_minutes="$MINUTES" \
-    "eval.metrics=[mse,is,fid]" out="$RUNS/$recipe" $EXTRA > "$RUNS/$recipe.log" 2>&1 &
+    "eval.metrics=[mse,is,fid,latent_kl]" out="$RUNS/$recipe" $EXTRA > "$RUNS/$recipe.log" 2>&1 &
   pids+=($!)
 done
 wait_all

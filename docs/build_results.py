@@ -132,25 +132,30 @@ def curve_files() -> dict[str, Path]:
 
 
 def draw_curves(path: Path) -> None:
-    """IS, MSE and the digits the samples spread over, against epochs, one line per recipe, from the
-    cheap evaluations during training (the last from the rows that record it)."""
+    """IS, MSE, the digits the samples spread over and the encodings' distance from the prior, against
+    epochs, one line per recipe, from the cheap evaluations during training (the last two from the
+    rows that record them)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    panels = [
+        (lambda r: r.get("is"), {"ylabel": "MNIST IS (2,000 samples)", "title": "Inception Score"}),
+        (lambda r: r.get("mse"), {"ylabel": "test MSE (1,000 images)", "title": "Reconstruction MSE", "yscale": "log"}),
+        (lambda r: r.get("extras", {}).get("is", {}).get("classes_effective"),
+         {"ylabel": "exp H(p(y)) of the 2,000 samples", "title": "Digits the samples spread over (10: all, evenly)", "ylim": (1, 10.2)}),
+        (lambda r: r.get("latent_kl"), {"ylabel": "KL(moment fit of encodings || N(0, I))", "title": "Encodings of 1,000 test images vs the prior"}),
+    ]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
     for recipe, file in curve_files().items():
         rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
-        for ax, value in zip(axes, (lambda r: r.get("is"), lambda r: r.get("mse"), lambda r: r.get("extras", {}).get("is", {}).get("classes_effective"))):
+        for ax, (value, _) in zip(axes.flat, panels):
             points = [(r["epoch"], value(r)) for r in rows if value(r) is not None]
             if points:
                 ax.plot(*zip(*points), marker=".", label=recipe)
-    axes[0].set(xlabel="epoch (60k images)", ylabel="MNIST IS (2,000 samples)", title="Inception Score, cheap protocol")
-    axes[1].set(xlabel="epoch (60k images)", ylabel="test MSE (1,000 images)", title="Reconstruction MSE, cheap protocol", yscale="log")
-    axes[2].set(xlabel="epoch (60k images)", ylabel="exp H(p(y)) of the 2,000 samples", ylim=(1, 10.2),
-                title="Digits the samples spread over (10: all, evenly)")
-    for ax in axes:
+    for ax, (_, labels) in zip(axes.flat, panels):
+        ax.set(xlabel="epoch (60k images)", **{**labels, "title": labels["title"] + ", cheap protocol"})
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
@@ -169,8 +174,9 @@ def mnist_section() -> list[str]:
     if curve_files():
         lines += ["Learning curves (cheap protocols during training, `eval.every=1000`: IS on 2,000 samples, MSE on 1,000 test images; "
                   "not comparable digit for digit with the full-protocol table). The third panel splits IS into its diversity factor: "
-                  "exp H(p(y)), the effective number of digits among the samples (the IS metric records it with each digit's share; "
-                  "curve rows older than that record have no point): "
+                  "exp H(p(y)), the effective number of digits among the samples (the IS metric records it with each digit's share). The fourth, "
+                  "`latent_kl`, is how far the encodings of test images are from the prior (0: their mean and covariance are N(0, I)'s). "
+                  "Curve rows older than these records have no point there: "
                   + ", ".join(f"[{r}](runs/{r}/{f.name})" for r, f in curve_files().items()) + ".", "", "![learning curves](runs/curves.png)", ""]
     pictures = sorted(runs.glob("*/samples.png"))
     if pictures:

@@ -5,7 +5,7 @@ from genzoo.registry import hookimpl
 
 @hookimpl
 def genzoo_metrics():
-    from . import ais, fidelity, mse, toy_is
+    from . import ais, fidelity, latent_match, mse, toy_is
 
     return {
         "mse": mse.ReconstructionMSE,
@@ -13,6 +13,7 @@ def genzoo_metrics():
         "is": fidelity.InceptionScore,
         "fid": fidelity.FID,
         "ais": ais.AISLogLikelihood,
+        "latent_kl": latent_match.LatentMatch,
     }
 
 
