@@ -147,7 +147,7 @@ def draw_curves(path: Path) -> None:
          {"ylabel": "exp H(p(y)) of the 2,000 samples", "title": "Digits the samples spread over (10: all, evenly)", "ylim": (1, 10.2)}),
         (lambda r: r.get("latent_kl"), {"ylabel": "KL(moment fit of encodings || N(0, I))", "title": "Encodings of 1,000 test images vs the prior"}),
     ]
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8), sharex=True)
     for recipe, file in curve_files().items():
         rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
         for ax, (value, _) in zip(axes.flat, panels):
