@@ -145,7 +145,7 @@ def draw_curves(path: Path) -> None:
         (lambda r: r.get("mse"), {"ylabel": "test MSE (1,000 images)", "title": "Reconstruction MSE", "yscale": "log"}),
         (lambda r: r.get("extras", {}).get("is", {}).get("classes_effective"),
          {"ylabel": "exp H(p(y)) of the 2,000 samples", "title": "Digits the samples spread over (10: all, evenly)", "ylim": (1, 10.2)}),
-        (lambda r: r.get("latent_kl"), {"ylabel": "KL(moment fit of encodings || N(0, I))", "title": "Encodings of 1,000 test images vs the prior"}),
+        (lambda r: r.get("latent_kl"), {"ylabel": "KL(moment fit of encodings || N(0, I))", "title": "Encodings of 1,000 test images vs the prior", "ylim": (0, None)}),
     ]
     fig, axes = plt.subplots(2, 2, figsize=(11, 8), sharex=True)
     for recipe, file in curve_files().items():
