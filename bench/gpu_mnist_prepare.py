@@ -18,9 +18,9 @@ import shutil
 from pathlib import Path
 
 from genzoo import checkpoint
+from genzoo.config import build
 from genzoo.hub import CONFIG, GenzooModel, model_config
 from genzoo.registry import default_registry
-from genzoo.config import build
 
 MNIST_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 

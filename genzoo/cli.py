@@ -199,7 +199,7 @@ def _eval(args) -> int:
     train_patch = patch.pop("train", {})  # device= is an alias of train.device
     device = train_patch.pop("device", "auto") if isinstance(train_patch, dict) else None
     if train_patch or not isinstance(device, str):
-        raise GenzooError("genzoo eval takes of the train settings only device= (auto, cpu, cuda or cuda:N)")
+        raise GenzooError("genzoo eval takes no train settings but device= (auto, cpu, cuda or cuda:N)")
     model = load(folder if folder.is_dir() else args.name, device=resolve_device(device, setting="device"))
     names = patch.pop("metrics", None)
     names = names.split(",") if isinstance(names, str) else names

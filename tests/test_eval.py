@@ -94,4 +94,4 @@ def test_eval_on_a_device_that_is_not_there_says_so(capsys):
     assert "device asks for CUDA but no GPU is visible" in capsys.readouterr().err
     assert main(["eval", "run", "metrics=mse", "device=cpu"]) == 0
     assert main(["eval", "run", "metrics=mse", "steps=3"]) == 2
-    assert "genzoo eval takes of the train settings only device=" in capsys.readouterr().err
+    assert "genzoo eval takes no train settings but device=" in capsys.readouterr().err

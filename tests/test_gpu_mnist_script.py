@@ -10,10 +10,10 @@ import tarfile
 from pathlib import Path
 
 import torch
+from genzoo_plugins.metrics.mnist_classifier import train_classifier
 from safetensors.torch import load_file
 
 from genzoo.cli import main
-from genzoo_plugins.metrics.mnist_classifier import train_classifier
 from tests.test_datasets import SHARED_DATA, needs_shared
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,6 +13,8 @@ import torch
 
 from genzoo.interfaces import Metric, MetricResult
 
+from .mse import held_out_items
+
 
 class LatentMatch(Metric):
     """KL of the encodings' moment fit from the N(0, I) prior, with the mean variance and mean length."""
@@ -29,9 +31,7 @@ class LatentMatch(Metric):
     @torch.no_grad()
     def __call__(self, model, dataset):
         c = self.config
-        x_test = dataset.load("test")
-        if c.items is not None:  # evenly spaced, as the MSE metric takes them: some test sets are sorted by class
-            x_test = x_test[torch.linspace(0, x_test.shape[0] - 1, min(c.items, x_test.shape[0])).long()]
+        x_test = held_out_items(dataset, c.items)
         protocol = {"split": "test", "items": int(x_test.shape[0]), "encodings": "one stochastic pass",
                     "value": "KL(N(mean, covariance) of the encodings || N(0, I))"}
         if model.encoder is None or model.prior.kind != "normal":

@@ -8,6 +8,14 @@ import torch
 from genzoo.interfaces import Metric, MetricResult
 
 
+def held_out_items(dataset, items: int | None) -> torch.Tensor:
+    """The test split, or `items` of it evenly spaced (some test sets are sorted by class)."""
+    x_test = dataset.load("test")
+    if items is None:
+        return x_test
+    return x_test[torch.linspace(0, x_test.shape[0] - 1, min(items, x_test.shape[0])).long()]
+
+
 class ReconstructionMSE(Metric):
     """Mean over test items and coordinates of (x - G(E(x)))^2, in the data's own range.
 
@@ -27,9 +35,7 @@ class ReconstructionMSE(Metric):
     @torch.no_grad()
     def __call__(self, model, dataset):
         c = self.config
-        x_test = dataset.load("test")
-        if c.items is not None:  # evenly spaced: some test sets are sorted by class
-            x_test = x_test[torch.linspace(0, x_test.shape[0] - 1, min(c.items, x_test.shape[0])).long()]
+        x_test = held_out_items(dataset, c.items)
         protocol = {"split": "test", "items": int(x_test.shape[0]), "reconstructions": "one stochastic pass", "reduction": "mean over items and coordinates", "cap": c.cap}
         if model.encoder is None:
             return MetricResult(math.nan, protocol, {"skipped": "the model has no encoder"})
