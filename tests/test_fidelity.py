@@ -91,3 +91,54 @@ def test_mnist_is_reports_its_two_factors_and_the_class_shares(tmp_path, monkeyp
     assert len(result.extra["class_shares"]) == 10 and sum(result.extra["class_shares"]) == pytest.approx(1.0, abs=1e-3)
     assert 1.0 <= result.extra["classes_effective"] <= 10.0 and result.extra["classes_per_sample"] >= 1.0
     assert result.value == pytest.approx(result.extra["classes_effective"] / result.extra["classes_per_sample"], rel=1e-3)
+
+
+def test_is_encoded_decodes_draws_from_the_moment_fit_of_the_test_encodings(tmp_path, monkeypatch):
+    """The encodings sit at mean 1, standard deviation 0.5 per coordinate: what the decoder receives
+    must come from that fit, not from the N(0, I) prior, and the protocol must say so."""
+    from types import SimpleNamespace
+
+    from genzoo_plugins.metrics.encoded_is import EncodedInceptionScore
+
+    path = tmp_path / "clf.safetensors"
+    save_file(MNISTClassifier().eval().state_dict(), str(path))
+    monkeypatch.setenv("GENZOO_MNIST_CLASSIFIER", str(path))
+    test_images = torch.randn(4000, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    decoded = []
+
+    def decode(z, generator=None):
+        decoded.append(z)
+        return torch.sigmoid(z[:, :1, None, None].expand(-1, 1, 28, 28))
+
+    decoder = torch.nn.Linear(1, 1)
+    model = SimpleNamespace(device=torch.device("cpu"), encoder=object(), decoder=decoder, decode=decode,
+                            encode=lambda x, generator=None: 1.0 + 0.5 * x.flatten(1)[:, :3])
+    dataset = SimpleNamespace(data_shape=(1, 28, 28), to_unit=lambda x: x, load=lambda split: test_images)
+    result = EncodedInceptionScore(EncodedInceptionScore.Config(samples=3000, splits=1))(model, dataset)
+    z = torch.cat(decoded)
+    assert z.shape == (3000, 3) and z.dtype == decoder.weight.dtype
+    assert z.mean(0).tolist() == pytest.approx([1.0] * 3, abs=0.05) and z.std(0).tolist() == pytest.approx([0.5] * 3, abs=0.03)
+    assert "4000 test items, not the prior" in result.protocol["latent"] and result.value >= 1.0
+    no_encoder = EncodedInceptionScore()(SimpleNamespace(encoder=None), dataset)
+    assert "no encoder" in no_encoder.extra["skipped"]
+
+
+def test_is_encoded_of_reconstructions_decodes_each_test_item_once(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from genzoo_plugins.metrics.encoded_is import EncodedInceptionScore
+
+    path = tmp_path / "clf.safetensors"
+    save_file(MNISTClassifier().eval().state_dict(), str(path))
+    monkeypatch.setenv("GENZOO_MNIST_CLASSIFIER", str(path))
+    test_images = torch.arange(300.0)[:, None, None, None].expand(-1, 1, 28, 28) / 300
+    seen = []
+    model = SimpleNamespace(device=torch.device("cpu"), encoder=object(), reconstruct=lambda x, generator=None: seen.append(x) or x)
+    dataset = SimpleNamespace(data_shape=(1, 28, 28), to_unit=lambda x: x, load=lambda split: test_images)
+    config = EncodedInceptionScore.Config(samples=200, splits=1, source="encodings")
+    result = EncodedInceptionScore(config)(model, dataset)
+    items = torch.cat(seen)[:, 0, 0, 0] * 300
+    assert items.shape == (200,) and items.round().unique().numel() == 200  # 200 distinct test items
+    assert "(reconstructions)" in result.protocol["latent"]
+    with pytest.raises(GenzooError, match="is_encoded.samples <= 300"):
+        EncodedInceptionScore(EncodedInceptionScore.Config(samples=400, source="encodings"))(model, dataset)

@@ -5,7 +5,7 @@ from genzoo.registry import hookimpl
 
 @hookimpl
 def genzoo_metrics():
-    from . import ais, fidelity, latent_match, mse, toy_is
+    from . import ais, encoded_is, fidelity, latent_match, mse, toy_is
 
     return {
         "mse": mse.ReconstructionMSE,
@@ -14,6 +14,7 @@ def genzoo_metrics():
         "fid": fidelity.FID,
         "ais": ais.AISLogLikelihood,
         "latent_kl": latent_match.LatentMatch,
+        "is_encoded": encoded_is.EncodedInceptionScore,
     }
 
 

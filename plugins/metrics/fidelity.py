@@ -86,12 +86,17 @@ class _FidelityMetric(Metric):
     def _inputs(self, model, dataset):
         c = self.config
         extractor, weights, channels, description = feature_network(c.network, c.weights, dataset.data_shape)
-        gen = torch.Generator(device=model.device).manual_seed(c.seed)
-        with torch.no_grad():
-            samples = torch.cat([model.sample(min(500, c.samples - i), generator=gen) for i in range(0, c.samples, 500)])
+        samples, source = self._generate(model, dataset)
         to_unit = getattr(dataset, "to_unit", lambda x: x)
-        protocol = {"feature_network": description, "samples": c.samples, "seed": c.seed}
+        protocol = {"feature_network": description, "samples": c.samples, "seed": c.seed, **source}
         return extractor, weights, to_uint8(samples, to_unit, channels), to_unit, channels, protocol
+
+    @torch.no_grad()
+    def _generate(self, model, dataset) -> tuple[torch.Tensor, dict]:
+        """`samples` model samples, 500 at a time, and what to add to the protocol about where they came from."""
+        c = self.config
+        gen = torch.Generator(device=model.device).manual_seed(c.seed)
+        return torch.cat([model.sample(min(500, c.samples - i), generator=gen) for i in range(0, c.samples, 500)]), {}
 
 
 class InceptionScore(_FidelityMetric):

@@ -16,6 +16,14 @@ from genzoo.interfaces import Metric, MetricResult
 from .mse import held_out_items
 
 
+@torch.no_grad()
+def encoding_moments(model, x: torch.Tensor, batch_size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and covariance (float64, on the CPU) of one stochastic encoding of each item of `x`."""
+    gen = torch.Generator(device=model.device).manual_seed(seed)
+    z = torch.cat([model.encode(part.to(model.device), generator=gen) for part in x.split(batch_size)]).double().cpu()
+    return z.mean(0), torch.atleast_2d(torch.cov(z.T))
+
+
 class LatentMatch(Metric):
     """KL of the encodings' moment fit from the N(0, I) prior, with the mean variance and mean length."""
 
@@ -36,10 +44,8 @@ class LatentMatch(Metric):
                     "value": "KL(N(mean, covariance) of the encodings || N(0, I))"}
         if model.encoder is None or model.prior.kind != "normal":
             return MetricResult(math.nan, protocol, {"skipped": "needs an encoder and a standard normal prior"})
-        gen = torch.Generator(device=model.device).manual_seed(c.seed)
-        z = torch.cat([model.encode(x.to(model.device), generator=gen) for x in x_test.split(c.batch_size)]).double().cpu()
-        mean, covariance = z.mean(0), torch.atleast_2d(torch.cov(z.T))
+        mean, covariance = encoding_moments(model, x_test, c.batch_size, c.seed)
         sign, logdet = torch.linalg.slogdet(covariance)
-        dims = z.shape[1]
+        dims = mean.shape[0]
         kl = 0.5 * (covariance.trace() + mean @ mean - dims - logdet).item() if sign > 0 else math.inf
         return MetricResult(kl, protocol, {"variance_mean": covariance.diagonal().mean().item(), "mean_length": mean.norm().item(), "dims": dims})
