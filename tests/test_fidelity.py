@@ -123,10 +123,10 @@ def test_is_encoded_decodes_draws_from_the_moment_fit_of_the_test_encodings(tmp_
     assert "no encoder" in no_encoder.extra["skipped"]
 
 
-def test_is_encoded_of_reconstructions_decodes_each_test_item_once(tmp_path, monkeypatch):
+def test_is_reconstructed_decodes_each_test_item_once(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from genzoo_plugins.metrics.encoded_is import EncodedInceptionScore
+    from genzoo_plugins.metrics.encoded_is import ReconstructionInceptionScore
 
     path = tmp_path / "clf.safetensors"
     save_file(MNISTClassifier().eval().state_dict(), str(path))
@@ -135,10 +135,9 @@ def test_is_encoded_of_reconstructions_decodes_each_test_item_once(tmp_path, mon
     seen = []
     model = SimpleNamespace(device=torch.device("cpu"), encoder=object(), reconstruct=lambda x, generator=None: seen.append(x) or x)
     dataset = SimpleNamespace(data_shape=(1, 28, 28), to_unit=lambda x: x, load=lambda split: test_images)
-    config = EncodedInceptionScore.Config(samples=200, splits=1, source="encodings")
-    result = EncodedInceptionScore(config)(model, dataset)
+    result = ReconstructionInceptionScore(ReconstructionInceptionScore.Config(samples=200, splits=1))(model, dataset)
     items = torch.cat(seen)[:, 0, 0, 0] * 300
     assert items.shape == (200,) and items.round().unique().numel() == 200  # 200 distinct test items
     assert "(reconstructions)" in result.protocol["latent"]
-    with pytest.raises(GenzooError, match="is_encoded.samples <= 300"):
-        EncodedInceptionScore(EncodedInceptionScore.Config(samples=400, source="encodings"))(model, dataset)
+    with pytest.raises(GenzooError, match="is_reconstructed.samples <= 300"):
+        ReconstructionInceptionScore(ReconstructionInceptionScore.Config(samples=400))(model, dataset)

@@ -15,6 +15,7 @@ def genzoo_metrics():
         "ais": ais.AISLogLikelihood,
         "latent_kl": latent_match.LatentMatch,
         "is_encoded": encoded_is.EncodedInceptionScore,
+        "is_reconstructed": encoded_is.ReconstructionInceptionScore,
     }
 
 
