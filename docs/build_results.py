@@ -96,7 +96,26 @@ def mnist_table(folder: Path, recipes: dict, command: str) -> list[str]:
         lines.append(f"| {recipe} | {paper} | {m.get('steps')} ({m.get('device')}, {m.get('wall_time_s', 0) / 60:.0f} min) | {_value(m, 'mse', 4)} | "
                      f"{_value(m, 'is', 2)} | {_value(m, 'fid', 1)} | {_value(m, 'ais', 1)}{bounds} | {command.format(recipe=recipe)} |")
     protocols = {key: _protocol(json.loads(p.read_text()), key) for p in sorted(folder.glob("*/metrics.json")) for key in ("is", "fid", "ais")}
-    return lines + [""] + [f"- {key} protocol: {text}" for key, text in protocols.items() if text]
+    return lines + [""] + [f"- {key} protocol: {text}" for key, text in protocols.items() if text] + mode_lines(folder)
+
+
+MODE_SOURCES = (("is", "prior samples"), ("is_encoded", "draws from the test encodings' Gaussian fit"),
+                ("is_reconstructed", "reconstructions of test images"))
+
+
+def mode_lines(folder: Path) -> list[str]:
+    """Per finished recipe, where its samples lose digits: IS and effective digits of images decoded
+    from the prior, from the encodings' Gaussian fit and from the encodings themselves, and latent_kl."""
+    lines = []
+    for path in sorted(folder.glob("*/metrics.json")):
+        details = json.loads(path.read_text()).get("details", {})
+        parts = [f"{label}: IS {details[key]['value']:.2f} over {details[key]['classes_effective']:.2f} digits"
+                 for key, label in MODE_SOURCES if "classes_effective" in details.get(key, {})]
+        if "latent_kl" in details:
+            parts.append(f"latent_kl {details['latent_kl']['value']:.1f}")
+        if len(parts) > 1:
+            lines.append(f"- where {path.parent.name}'s digits go (`metrics=is,is_encoded,is_reconstructed,latent_kl`): " + "; ".join(parts))
+    return lines
 
 
 def _progress(folder: Path) -> str:
@@ -169,7 +188,7 @@ def mnist_section() -> list[str]:
     lines = ["## MNIST ([sVAE] Table 1, Fig. 4)", "",
              "Grey MNIST (the 60k IDX training images, pixels in [0, 1]), Table 3 nets, the recipes of `zoo_configs/` (spec 5.1). "
              + MNIST_PROTOCOL + " How the runs were made: [runs/README.md](runs/README.md).", ""]
-    lines += mnist_table(runs, MNIST_PAPER, "`genzoo train {recipe} data.root=DATA`, then `genzoo eval RUN metrics=mse,is,fid` and `metrics=ais`")
+    lines += mnist_table(runs, MNIST_PAPER, "`genzoo train {recipe} data.root=DATA` (it measures mse, is and latent_kl), then `genzoo eval RUN metrics=fid,is_encoded,is_reconstructed` and `metrics=ais`")
     lines += classifier_lines(runs / "mnist-classifier.json") + [""]
     if curve_files():
         lines += ["Learning curves (cheap protocols during training, `eval.every=1000`: IS on 2,000 samples, MSE on 1,000 test images; "
