@@ -188,7 +188,7 @@ def mnist_section() -> list[str]:
     lines = ["## MNIST ([sVAE] Table 1, Fig. 4)", "",
              "Grey MNIST (the 60k IDX training images, pixels in [0, 1]), Table 3 nets, the recipes of `zoo_configs/` (spec 5.1). "
              + MNIST_PROTOCOL + " How the runs were made: [runs/README.md](runs/README.md).", ""]
-    lines += mnist_table(runs, MNIST_PAPER, "`genzoo train {recipe} data.root=DATA` (it measures mse, is and latent_kl), then `genzoo eval RUN metrics=fid,is_encoded,is_reconstructed` and `metrics=ais`")
+    lines += mnist_table(runs, MNIST_PAPER, "`genzoo train {recipe} data.root=DATA` (it ends by measuring its `eval.metrics`), then `genzoo eval RUN metrics=fid,is_encoded,is_reconstructed` and `metrics=ais`")
     lines += classifier_lines(runs / "mnist-classifier.json") + [""]
     if curve_files():
         lines += ["Learning curves (cheap protocols during training, `eval.every=1000`: IS on 2,000 samples, MSE on 1,000 test images; "
