@@ -142,6 +142,9 @@ def classifier_lines(path: Path) -> list[str]:
     if "real_test_classes_effective" in c:
         lines.append(f"- the grey test set's IS factors: its images spread over exp H(p(y)) = {c['real_test_classes_effective']:.2f} digits, "
                      f"and one image's prediction over exp E H(p(y|x)) = {c['real_test_classes_per_sample']:.3f}")
+    if "real_train_fid" in c:
+        lines.append(f"- real-data FID under this classifier's features, the floor for the FID column: {c['real_train_fid']:.2f} "
+                     f"({c['real_train_fid_protocol']})")
     return lines
 
 

@@ -35,8 +35,11 @@ def test_classifier_trains_saves_safetensors_and_registers(tmp_path):
     assert result["test_accuracy"] > 0.9
     assert load_classifier(tmp_path / "c.safetensors")(images[:3])[1].shape == (3, 10)
     assert register(tmp_path / "c.safetensors") == f"genzoo-mnist-{result['sha256'][:12]}"
-    record = describe(tmp_path / "c.safetensors", images[550:], labels[550:])
+    record = describe(tmp_path / "c.safetensors", images[550:], labels[550:], train_u8=images[:550])
     assert record["sha256"] == result["sha256"] and record["test_accuracy"] == result["test_accuracy"]
+    # Training images of the same two classes sit near the test set; images of one class sit far from it.
+    one_class = describe(tmp_path / "c.safetensors", images[550:], labels[550:], train_u8=images[:550][labels[:550] == 1])
+    assert 0 <= record["real_train_fid"] < one_class["real_train_fid"] / 4 and "110 random grey training images" in record["real_train_fid_protocol"]
     # Two well-separated classes in equal shares: the real-data IS approaches 2.
     assert 1.5 < record["real_test_is"] <= 2.0 + 1e-6
     ratio = record["real_test_classes_effective"] / record["real_test_classes_per_sample"]  # IS over all items at once

@@ -97,10 +97,13 @@ def _accuracy(model, x_u8, labels) -> float:
 
 
 @torch.no_grad()
-def describe(path, test_u8: torch.Tensor, test_labels: torch.Tensor, binarized_u8: torch.Tensor | None = None, seed: int = 2919) -> dict:
+def describe(path, test_u8: torch.Tensor, test_labels: torch.Tensor, binarized_u8: torch.Tensor | None = None, seed: int = 2919,
+             train_u8: torch.Tensor | None = None) -> dict:
     """What a classifier file scores on real test sets: the record kept next to it, so that
     generated-sample IS/FID can be read against the real data's IS under the same network.
-    `binarized_u8` (0/1 values; sorted by class in Larochelle's file) is shuffled with `seed`."""
+    `binarized_u8` (0/1 values; sorted by class in Larochelle's file) is shuffled with `seed`.
+    With `train_u8`, as many random training images as test images give the FID of real data
+    against the test set: the floor a model's FID under these features is read against."""
     from ._scores import class_coverage
 
     classifier = load_classifier(path)
@@ -114,6 +117,14 @@ def describe(path, test_u8: torch.Tensor, test_labels: torch.Tensor, binarized_u
         mean, std = real_inception_score(classifier, binarized_u8[order] * 255)
         record.update({"binarized_test_is": mean, "binarized_test_is_std": std,
                        "binarized_test_is_protocol": f"{len(binarized_u8)} images of the fixed binarized test set, shuffled (seed {seed}), 10 splits"})
+    if train_u8 is not None:
+        from .fidelity import fidelity
+
+        items = min(len(train_u8), len(test_u8))
+        subset = train_u8[torch.randperm(len(train_u8), generator=torch.Generator().manual_seed(seed))[:items]]
+        out = fidelity(subset, test_u8, register(path), str(path), isc=False, fid=True, splits=1)
+        record.update({"real_train_fid": out["frechet_inception_distance"],
+                       "real_train_fid_protocol": f"{items} random grey training images (seed {seed}) against the {len(test_u8)} test images"})
     return record
 
 

@@ -51,7 +51,7 @@ class TrainClassifier(Command):
             binarized = None  # the binarized reference is optional
         summary = Path(result["path"]).with_suffix(".json")
         earlier = json.loads(summary.read_text()) if options.record_only and summary.is_file() else {}
-        record = {**earlier, **describe(result["path"], mnist.raw("test"), mnist.labels("test"), binarized)}
+        record = {**earlier, **describe(result["path"], mnist.raw("test"), mnist.labels("test"), binarized, train_u8=mnist.raw("train"))}
         if not options.record_only:
             record.update({"epochs": options.epochs, "seed": options.seed, "validation_accuracy": result["validation_accuracy"]})
         write_text_atomically(summary, json.dumps(record, indent=1) + "\n")
