@@ -56,6 +56,7 @@ class TrainClassifier(Command):
             record.update({"epochs": options.epochs, "seed": options.seed, "validation_accuracy": result["validation_accuracy"]})
         write_text_atomically(summary, json.dumps(record, indent=1) + "\n")
         print(f"test accuracy {record['test_accuracy']:.4f}; IS of the real grey test set {record['real_test_is']:.3f} +- {record['real_test_is_std']:.3f}"
-              + (f", of the shuffled binarized test set {record['binarized_test_is']:.3f}" if "binarized_test_is" in record else "") + " (10,000 images, 10 splits)")
+              + (f", of the shuffled binarized test set {record['binarized_test_is']:.3f}" if "binarized_test_is" in record else "") + " (10,000 images, 10 splits)"
+              + f"; FID of {record['real_train_fid_protocol']}: {record['real_train_fid']:.2f}")
         print(f"wrote {summary}; use {result['path']} with weights=PATH or $GENZOO_MNIST_CLASSIFIER")
         return 0
