@@ -27,6 +27,11 @@ class _FromEncodings(InceptionScore):
             return MetricResult(math.nan, {"samples": self.config.samples}, {"skipped": "the model has no encoder"})
         return super().__call__(model, dataset)
 
+    def _in_chunks(self, model, net_call, inputs: torch.Tensor) -> torch.Tensor:
+        """`net_call(part, generator=...)` over `inputs`, 500 at a time, with noise seeded by the config."""
+        gen = torch.Generator(device=model.device).manual_seed(self.config.seed)
+        return torch.cat([net_call(part.to(model.device), generator=gen) for part in inputs.split(500)])
+
 
 class EncodedInceptionScore(_FromEncodings):
     """IS of G(z), z drawn from N(mean, covariance) of one encoding of each test item."""
@@ -42,8 +47,7 @@ class EncodedInceptionScore(_FromEncodings):
         root = eigenvectors * eigenvalues.clamp_min(0).sqrt()  # root @ root.T == covariance, also when singular
         noise = torch.randn(c.samples, mean.shape[0], generator=torch.Generator().manual_seed(c.seed), dtype=torch.float64)
         z = (mean + noise @ root.T).to(model.device, next(model.decoder.parameters()).dtype)
-        gen = torch.Generator(device=model.device).manual_seed(c.seed)
-        samples = torch.cat([model.decode(part, generator=gen) for part in z.split(500)])
+        samples = self._in_chunks(model, model.decode, z)
         return samples, {"latent": f"N(mean, covariance) of one encoding of each of {x_test.shape[0]} test items, not the prior"}
 
 
@@ -59,6 +63,5 @@ class ReconstructionInceptionScore(_FromEncodings):
         if c.samples > x_test.shape[0]:
             raise GenzooError(f"is_reconstructed decodes one encoding per test item: set is_reconstructed.samples <= {x_test.shape[0]}")
         x = x_test[torch.randperm(x_test.shape[0], generator=torch.Generator().manual_seed(c.seed))[: c.samples]]
-        gen = torch.Generator(device=model.device).manual_seed(c.seed)
-        samples = torch.cat([model.reconstruct(part.to(model.device), generator=gen) for part in x.split(500)])
+        samples = self._in_chunks(model, model.reconstruct, x)
         return samples, {"latent": f"one encoding of each of {c.samples} test items (reconstructions), not the prior"}
